@@ -1,0 +1,43 @@
+"""The `spectype` command: a thin typer app over the library.
+
+Each command family lives in its own module with a `register(app)` function, so that
+command modules stay small and separately owned.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="spectype",
+    help="MK classification of low-resolution stellar spectra.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """MK classification of low-resolution stellar spectra."""
+
+
+@app.command()
+def version() -> None:
+    """Print the spectype version."""
+    from .. import __version__
+
+    typer.echo(__version__)
+
+
+def _register_all() -> None:
+    from . import data_cmds, model_cmds
+
+    for mod in (data_cmds, model_cmds):
+        mod.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,3 @@
+"""Imports every built-in reader module so that each registers itself."""
+
+from . import lamost, libraries, sdss, text  # noqa: F401

@@ -1,0 +1,196 @@
+"""Reader registry: formats register an `identify` function and a priority (as specutils does).
+
+`read(path)` opens the file once into a `Probe`, asks every registered reader whether it
+recognises it (highest priority first), and lets the first match read it. Identification looks
+at the file's structure (HDU names, columns, header cards, text shape), never at file names
+alone for FITS files and never at a data-release number.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ..errors import SpectrumReadError, UnknownFormatError
+from ..spectrum import Spectrum
+
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+
+
+class Probe:
+    """A file opened once for identification and reading.
+
+    FITS files are opened lazily with astropy (gzip handled by astropy); text files expose
+    their first lines. Readers use `probe.hdul` and `probe.text_head` rather than reopening.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._hdul = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def head_bytes(self) -> bytes:
+        """The first 2,880 bytes, decompressed when the file is gzipped."""
+        try:
+            with open(self.path, "rb") as fh:
+                magic = fh.read(2)
+            opener = gzip.open if magic == b"\x1f\x8b" else open
+            with opener(self.path, "rb") as fh:
+                return fh.read(2880)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SpectrumReadError(self.path, f"cannot read the file: {exc}") from exc
+
+    @property
+    def is_fits(self) -> bool:
+        return self.head_bytes.startswith(b"SIMPLE  =")
+
+    @property
+    def hdul(self):
+        """The astropy HDUList (opened on first use, closed by `close`)."""
+        if self._hdul is None:
+            if not self.is_fits:
+                raise SpectrumReadError(self.path, "not a FITS file (no SIMPLE card at the start)")
+            from astropy.io import fits
+
+            try:
+                # memmap off: gzipped files cannot be memory-mapped and we read whole HDUs.
+                self._hdul = fits.open(self.path, memmap=False, lazy_load_hdus=True)
+            except Exception as exc:  # astropy raises many types for broken files
+                raise SpectrumReadError(
+                    self.path, f"FITS file could not be opened: {exc}",
+                    "the file may be truncated or corrupt; download it again",
+                ) from exc
+        return self._hdul
+
+    @cached_property
+    def text_head(self) -> list[str]:
+        """Up to 50 non-empty lines of a text file ([] for binary/FITS files)."""
+        if self.is_fits:
+            return []
+        try:
+            raw = self.head_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            return []
+        lines = [ln.strip() for ln in raw.splitlines()]
+        return [ln for ln in lines if ln][:50]
+
+    def close(self) -> None:
+        if self._hdul is not None:
+            try:
+                self._hdul.close()
+            finally:
+                self._hdul = None
+
+    def __enter__(self) -> Probe:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+Identify = Callable[[Probe], bool]
+ReadFn = Callable[[Probe], "Spectrum | list[Spectrum]"]
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    identify: Identify
+    read: ReadFn
+    priority: int = 0
+    description: str = ""
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(name: str, identify: Identify, priority: int = 0, description: str = ""):
+    """Decorator: register `fn(probe) -> Spectrum | list[Spectrum]` as format `name`."""
+
+    def deco(fn: ReadFn) -> ReadFn:
+        if name in _READERS:
+            raise ValueError(f"reader {name!r} is already registered")
+        _READERS[name] = Reader(name, identify, fn, priority, description or (fn.__doc__ or "").strip().split("\n")[0])
+        return fn
+
+    return deco
+
+
+def list_readers() -> list[Reader]:
+    _load_builtin_readers()
+    return sorted(_READERS.values(), key=lambda r: -r.priority)
+
+
+def identify_format(probe: Probe) -> str:
+    """Name of the highest-priority reader that recognises the file."""
+    for reader in list_readers():
+        try:
+            ok = reader.identify(probe)
+        except SpectrumReadError:
+            raise
+        except Exception:
+            # An identify function that trips on an unexpected structure means "not mine".
+            ok = False
+        if ok:
+            return reader.name
+    raise UnknownFormatError(
+        probe.path,
+        "no reader recognises this file",
+        "supported: " + ", ".join(r.name for r in list_readers()),
+    )
+
+
+def read(path: str | os.PathLike, format: str | None = None) -> Spectrum | list[Spectrum]:
+    """Read a spectrum file.
+
+    Returns a `Spectrum`, or a list of them for files that hold several (library tables).
+    Raises `SpectrumReadError` naming the file and the problem for anything unreadable.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SpectrumReadError(path, "file not found")
+    if path.is_dir():
+        raise SpectrumReadError(path, "is a directory", "use spectype.io.iter_spectra for directories")
+    if path.stat().st_size == 0:
+        raise SpectrumReadError(path, "file is empty (0 bytes)", "download it again")
+    _load_builtin_readers()
+    with Probe(path) as probe:
+        name = format or identify_format(probe)
+        if name not in _READERS:
+            raise UnknownFormatError(path, f"unknown format {name!r}", "see spectype.io.list_readers()")
+        try:
+            return _READERS[name].read(probe)
+        except SpectrumReadError:
+            raise
+        except Exception as exc:
+            # Anything else escaping a reader is a broken/odd file: say which and why.
+            raise SpectrumReadError(
+                path, f"could not read as {name}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def read_all(path: str | os.PathLike, format: str | None = None) -> list[Spectrum]:
+    """Like `read`, always returning a list."""
+    out = read(path, format)
+    return out if isinstance(out, list) else [out]
+
+
+_loaded = False
+
+
+def _load_builtin_readers() -> None:
+    # Import for the side effect of registration; deferred so importing spectype stays cheap.
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from . import formats  # noqa: F401

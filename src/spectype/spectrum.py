@@ -1,0 +1,114 @@
+"""The one canonical spectrum record.
+
+Every reader returns `Spectrum`; everything downstream (preprocessing, catalogues, the
+simulator, classify) takes it. Arrays are 1D numpy arrays of equal length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Medium = Literal["vacuum", "air"]
+C_KMS = 299_792.458
+
+
+@dataclass
+class SpectrumMeta:
+    """What we know about a spectrum besides its arrays.
+
+    id: survey object/observation id (LAMOST OBSID, SDSS plate-mjd-fiber, library star name).
+    survey: 'LAMOST', 'SDSS', 'STELIB', 'Pickles', 'BOSS-templates', 'MKCLASS', 'text', ...
+    data_release: e.g. 'DR10' when the header says so.
+    obj_class: header CLASS (STAR, QSO, GALAXY, ...), when there is one.
+    subclass: the raw spectral-type string: LAMOST/SDSS SUBCLASS or a library's MK type.
+    snr: per-band SNRs, keys 'u','g','r','i','z' (LAMOST SNRU... / SDSS SN_MEDIAN).
+    z: redshift as given by the survey pipeline (heliocentric), if any.
+    rv: radial velocity in km/s, if given instead of z.
+    resolution: the instrument's resolving power R (lambda / FWHM), if known.
+    path: the file it came from; index: the HDU row / extension inside that file when a file
+    holds several spectra.
+    header: the primary (and for tables, metadata) header cards as a plain dict.
+    extra: anything else a reader or the simulator wants to record (source star, parameters).
+    """
+
+    id: str = ""
+    survey: str | None = None
+    data_release: str | None = None
+    obj_class: str | None = None
+    subclass: str | None = None
+    snr: dict[str, float] = field(default_factory=dict)
+    z: float | None = None
+    rv: float | None = None
+    resolution: float | None = None
+    path: str | None = None
+    index: int | None = None
+    header: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def velocity_kms(self) -> float | None:
+        """Line-of-sight velocity in km/s from rv, else from z (relativistic-free, v = cz)."""
+        if self.rv is not None:
+            return float(self.rv)
+        if self.z is not None:
+            return float(self.z) * C_KMS
+        return None
+
+
+@dataclass(eq=False)
+class Spectrum:
+    """A 1D spectrum.
+
+    wavelength: Å, strictly increasing. medium: whether those wavelengths are in vacuum or air.
+    flux: in the survey's units (relative for most of our inputs).
+    ivar: inverse variance of flux; 0 marks a pixel with no information.
+    mask: True where the pixel is bad (survey mask bits, ivar 0, non-finite).
+    """
+
+    wavelength: np.ndarray
+    flux: np.ndarray
+    ivar: np.ndarray
+    mask: np.ndarray
+    medium: Medium = "vacuum"
+    meta: SpectrumMeta = field(default_factory=SpectrumMeta)
+
+    def __post_init__(self) -> None:
+        self.wavelength = np.asarray(self.wavelength, dtype=np.float64)
+        self.flux = np.asarray(self.flux, dtype=np.float64)
+        n = self.flux.shape[0]
+        self.ivar = (
+            np.ones(n) if self.ivar is None else np.asarray(self.ivar, dtype=np.float64)
+        )
+        self.mask = (
+            np.zeros(n, dtype=bool) if self.mask is None else np.asarray(self.mask, dtype=bool)
+        )
+        for name in ("wavelength", "ivar", "mask"):
+            arr = getattr(self, name)
+            if arr.ndim != 1 or arr.shape[0] != n:
+                raise ValueError(
+                    f"Spectrum.{name} has shape {arr.shape}, expected ({n},) like flux"
+                )
+        if self.medium not in ("vacuum", "air"):
+            raise ValueError(f"medium must be 'vacuum' or 'air', got {self.medium!r}")
+
+    def __len__(self) -> int:
+        return int(self.flux.shape[0])
+
+    @property
+    def good(self) -> np.ndarray:
+        """Pixels usable for science: not masked, finite flux, positive ivar."""
+        return ~self.mask & np.isfinite(self.flux) & (self.ivar > 0)
+
+    @property
+    def wave_range(self) -> tuple[float, float]:
+        return float(self.wavelength[0]), float(self.wavelength[-1])
+
+    def __repr__(self) -> str:
+        lo, hi = self.wave_range if len(self) else (float("nan"), float("nan"))
+        return (
+            f"Spectrum(id={self.meta.id!r}, survey={self.meta.survey!r}, "
+            f"subclass={self.meta.subclass!r}, n={len(self)}, {lo:.0f}-{hi:.0f} Å {self.medium})"
+        )
