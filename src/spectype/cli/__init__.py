@@ -30,9 +30,17 @@ def version() -> None:
 
 
 def _register_all() -> None:
-    from . import data_cmds, model_cmds
+    from . import (
+        classify_cmds,
+        data_cmds,
+        eval_cmds,
+        gan_cmds,
+        model_cmds,
+        simulate_cmds,
+        train_cmds,
+    )
 
-    for mod in (data_cmds, model_cmds):
+    for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds):
         mod.register(app)
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import SpectrumReadError, UnknownFormatError
 from ..spectrum import Spectrum
@@ -168,7 +171,7 @@ def read(path: str | os.PathLike, format: str | None = None) -> Spectrum | list[
         if name not in _READERS:
             raise UnknownFormatError(path, f"unknown format {name!r}", "see spectype.io.list_readers()")
         try:
-            return _READERS[name].read(probe)
+            out = _READERS[name].read(probe)
         except SpectrumReadError:
             raise
         except Exception as exc:
@@ -176,6 +179,69 @@ def read(path: str | os.PathLike, format: str | None = None) -> Spectrum | list[
             raise SpectrumReadError(
                 path, f"could not read as {name}: {type(exc).__name__}: {exc}"
             ) from exc
+    for spec in out if isinstance(out, list) else [out]:
+        check_usable(path, spec)
+    return out
+
+
+def check_usable(path: str | os.PathLike, spec: Spectrum) -> None:
+    """Raise `SpectrumReadError` unless `spec` has increasing wavelengths and a usable pixel.
+
+    A spectrum whose flux is all NaN, or whose ivar is zero everywhere, carries no
+    information: it is refused at read time rather than failing later in preprocessing.
+    """
+    where = "" if spec.meta.index is None else f" (row {spec.meta.index})"
+    if len(spec) == 0:
+        raise SpectrumReadError(path, f"spectrum{where} has no pixels")
+    wave = spec.wavelength
+    if not np.all(np.isfinite(wave)) or np.any(np.diff(wave) <= 0):
+        raise SpectrumReadError(
+            path, f"wavelengths{where} are not finite and strictly increasing",
+            "the wavelength array or its header coefficients are corrupt",
+        )
+    if not np.any(np.isfinite(spec.flux)):
+        raise SpectrumReadError(path, f"flux{where} is NaN/inf everywhere: no usable pixel")
+    if not np.any(spec.ivar > 0):
+        raise SpectrumReadError(
+            path, f"inverse variance{where} is zero everywhere: no usable pixel",
+            "the survey marks this spectrum as having no valid data",
+        )
+    if not np.any(spec.good):
+        raise SpectrumReadError(path, f"every pixel{where} is masked: no usable pixel")
+
+
+def header_to_dict(header) -> dict:
+    """An astropy Header as a plain dict (no COMMENT/HISTORY/blank cards; bad cards skipped)."""
+    out: dict = {}
+    with warnings.catch_warnings():
+        # Non-standard cards (STELIB's APNUM1, ...) make astropy warn on every access.
+        warnings.simplefilter("ignore")
+        for card in header.cards:
+            key = card.keyword
+            if not key or key in ("COMMENT", "HISTORY"):
+                continue
+            try:
+                value = card.value
+            except Exception:  # a malformed card must not make the whole file unreadable
+                continue
+            if isinstance(value, str):
+                value = value.strip()
+            elif not isinstance(value, bool | int | float):
+                value = str(value)
+            out[key] = value
+    return out
+
+
+def number_or_none(value) -> float | None:
+    """A header/table value as float; None for missing, non-numeric, NaN or a -9999-like sentinel."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    # Survey pipelines write -9999 / -999 (LAMOST) for "not measured".
+    if not np.isfinite(x) or x <= -999:
+        return None
+    return x
 
 
 def read_all(path: str | os.PathLike, format: str | None = None) -> list[Spectrum]:
