@@ -69,7 +69,11 @@ def _excluded(raw: str | None, reason: str) -> Label:
 
 # Luminosity token: roman numeral, then optional a/ab/b grade (kept only for I).
 _LUM_TOKEN = r"(?:0|III|II|IV|VI|V|I)(?:ab|a|b)?"
-_LUM_RE = re.compile(rf"^({_LUM_TOKEN})(?:([-/])({_LUM_TOKEN}|ab|a|b)(?![a-z]))?", re.I)
+_LUM_PATTERN = rf"^({_LUM_TOKEN})(?:([-/])({_LUM_TOKEN}|(?:ab|a|b)(?![a-zA-Z])))?"
+# Mixed-case strings: roman numerals must be upper case, so 'var' / 'vw' are not class V.
+# All-lower-case strings (Pickles file names 'g8iii') are matched ignoring case.
+_LUM_RE = re.compile(_LUM_PATTERN)
+_LUM_RE_NOCASE = re.compile(_LUM_PATTERN, re.I)
 
 _TYPE_RE = re.compile(
     r"""^(?P<prefix>esd|usd|sd|d|g)?:?\s*
@@ -83,7 +87,7 @@ _TYPE_RE = re.compile(
 _PREFIX_LUM = {"d": "V", "sd": "VI", "esd": "VI", "usd": "VI", "g": "III"}
 
 # Checked before the MK regex; case-sensitive where case separates meanings (DA vs dA).
-_WHITE_DWARF_RE = re.compile(r"^(?:WD|D[ABCOQZX]|\w*WD\b|\w*WD[a-z])")
+_WHITE_DWARF_RE = re.compile(r"^(?:(?i:WD)|D[ABCOQZX]|[A-Za-z]*WD(?:\b|[a-z]))")
 _WOLF_RAYET_RE = re.compile(r"^W[CNOR](?:\d|s|$|\W)", re.I)
 _LT_DWARF_RE = re.compile(r"^(?:[LTY](?:\d|dwarf|$)|[LTY]\s*dwarf|d[LT]\d)", re.I)
 _CARBON_RE = re.compile(
@@ -112,10 +116,10 @@ def _canon_lum_token(tok: str) -> str:
     return roman + grade if roman == "I" else roman
 
 
-def _parse_lum(rest: str) -> str | None:
+def _parse_lum(rest: str, ignore_case: bool) -> str | None:
     """The luminosity class at the start of `rest` (after ':' / spaces), or None."""
     rest = rest.lstrip(" :")
-    m = _LUM_RE.match(rest)
+    m = (_LUM_RE_NOCASE if ignore_case else _LUM_RE).match(rest)
     if m is None:
         return None
     first = _canon_lum_token(m.group(1))
@@ -171,7 +175,7 @@ def parse_label(s: str | None, obj_class: str | None = None) -> Label:
     key = text.lower()
     if key in _NOT_STAR:
         return _excluded(raw, _NOT_STAR[key])
-    if _WHITE_DWARF_RE.match(text) or "wd" in key.replace(" ", "") and key.endswith("wd"):
+    if _WHITE_DWARF_RE.match(text):
         return _excluded(raw, "white dwarf")
     if _WOLF_RAYET_RE.match(text):
         return _excluded(raw, "Wolf-Rayet")
@@ -189,12 +193,11 @@ def parse_label(s: str | None, obj_class: str | None = None) -> Label:
     except ValueError as exc:
         return _excluded(raw, f"unparseable type {raw!r}: {exc}")
     rest = m.group("rest")
-    # Anything after the type must look like MK suffixes, not another word ('vega', 'lew').
-    if rest and not re.match(r"^[\s:.+\-/a-zA-Z0-9,]*$", rest):
-        return _excluded(raw, f"unparseable type {raw!r}")
-    lum = _parse_lum(rest)
-    if lum is None and rest.strip(" :.+") and not re.match(r"^[\s:]*[a-z]", rest):
-        # e.g. 'Gxyz' upper-case junk after the class letter
+    lum = _parse_lum(rest, ignore_case=text == text.lower())
+    # Without a luminosity class, what follows the type may only be peculiarity flags
+    # ('p', 'e', 'm', 'n', ':', '...'); digits or capitals mean it is not an MK type
+    # (Pickles 'fm05t9550g395...', 'kA2hA5mA7').
+    if lum is None and not re.fullmatch(r"[\sa-z:.+\-,]*", rest):
         return _excluded(raw, f"unparseable type {raw!r}")
     prefix = (m.group("prefix") or "").lower()
     if lum is None and prefix:

@@ -1,0 +1,13 @@
+"""GAN generators and discriminators for spectrum augmentation (LCGAN and the SGAN baseline)."""
+
+from .lcgan import ConvDiscriminator, LCGenerator, L2Normalize, stage_lengths
+from .sgan import MLPDiscriminator, MLPGenerator
+
+__all__ = [
+    "ConvDiscriminator",
+    "L2Normalize",
+    "LCGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "stage_lengths",
+]

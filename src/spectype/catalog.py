@@ -1,0 +1,378 @@
+"""Catalogue: scan spectrum files into one table row per spectrum, with a status per row.
+
+Workers (processes, or Ray tasks) read chunks of files and return small row dicts, never
+arrays, so the scan's memory does not grow with the number of files. A file that cannot be
+read becomes one row with status 'error' and the message; the scan always goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import atomic_path
+from .errors import ConfigError
+from .spectrum import Spectrum
+
+# Column -> pandas dtype. Strings are pandas "string"; floats float64 with NaN; the two
+# integer columns are nullable because an unreadable file has no index or pixel count.
+CATALOG_COLUMNS: dict[str, str] = {
+    "path": "string",
+    "index": "Int64",
+    "format": "string",
+    "id": "string",
+    "survey": "string",
+    "data_release": "string",
+    "obj_class": "string",
+    "subclass": "string",
+    "cls": "string",
+    "code": "float64",
+    "lum_class": "string",
+    "excluded": "string",
+    "snr_u": "float64",
+    "snr_g": "float64",
+    "snr_r": "float64",
+    "snr_i": "float64",
+    "snr_z": "float64",
+    "z": "float64",
+    "rv": "float64",
+    "medium": "string",
+    "wave_min": "float64",
+    "wave_max": "float64",
+    "n_pix": "Int64",
+    "coverage": "float64",
+    "status": "string",
+    "error": "string",
+}
+STATUSES = ("ok", "excluded", "error")
+
+ReadFn = Callable[[str], "tuple[str, list[Spectrum]]"]
+
+
+# ----------------------------------------------------------------------------- one file
+
+
+def read_with_format(path: str) -> tuple[str, list[Spectrum]]:
+    """Read every spectrum in `path`, returning (reader name, spectra).
+
+    Uses the reader registry directly so the file is opened once for both identification
+    and reading (spectype.read would not tell us the format).
+    """
+    from .errors import SpectrumReadError
+    from .io.registry import Probe, identify_format, list_readers
+
+    p = Path(path)
+    if not p.exists():
+        raise SpectrumReadError(p, "file not found")
+    if p.stat().st_size == 0:
+        raise SpectrumReadError(p, "file is empty (0 bytes)", "download it again")
+    readers = {r.name: r for r in list_readers()}
+    with Probe(p) as probe:
+        name = identify_format(probe)
+        out = readers[name].read(probe)
+    return name, out if isinstance(out, list) else [out]
+
+
+def _nan(x) -> float:
+    try:
+        return float(x) if x is not None else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _default_config():
+    from .preprocess import PreprocessConfig
+
+    return PreprocessConfig()
+
+
+def spectrum_row(spec: Spectrum, path: str, index: int, fmt: str, cfg=None) -> dict:
+    """Catalogue row (a plain dict, no arrays) for one spectrum."""
+    from .labels import parse_label
+    from .preprocess import coverage_fraction
+
+    m = spec.meta
+    row: dict = {
+        "path": path,
+        "index": index,
+        "format": fmt,
+        "id": str(m.id) if m.id is not None else None,
+        "survey": m.survey,
+        "data_release": m.data_release,
+        "obj_class": m.obj_class,
+        "subclass": m.subclass,
+        "z": _nan(m.z),
+        "rv": _nan(m.rv),
+        "medium": spec.medium,
+        "n_pix": len(spec),
+        "status": "ok",
+        "error": None,
+    }
+    for band in "ugriz":
+        row[f"snr_{band}"] = _nan((m.snr or {}).get(band))
+    good = spec.good
+    wave = spec.wavelength[good] if good.any() else spec.wavelength
+    row["wave_min"] = float(wave[0]) if len(wave) else math.nan
+    row["wave_max"] = float(wave[-1]) if len(wave) else math.nan
+    try:
+        row["coverage"] = float(coverage_fraction(spec, cfg if cfg is not None else _default_config()))
+    except Exception as exc:  # a coverage failure is a fact about the row, not a scan failure
+        row["coverage"] = math.nan
+        row["error"] = f"coverage: {type(exc).__name__}: {exc}"
+    try:
+        lab = parse_label(m.subclass or "", m.obj_class)
+        row.update(cls=lab.cls, code=_nan(lab.code), lum_class=lab.lum_class)
+        if lab.excluded:
+            row.update(status="excluded", excluded=str(lab.excluded))
+        elif not lab.ok or not lab.cls:
+            row.update(status="excluded", excluded=f"no usable MK class in {m.subclass!r}")
+    except Exception as exc:  # LabelError and anything a strange string triggers
+        row.update(status="excluded", excluded=f"label: {exc}")
+    return row
+
+
+def error_row(path: str, message: str) -> dict:
+    return {"path": path, "status": "error", "error": message}
+
+
+def catalog_file(path: str, read_fn: ReadFn | None = None) -> list[dict]:
+    """Rows for every spectrum in one file; one 'error' row if the file cannot be read."""
+    try:
+        fmt, spectra = (read_fn or read_with_format)(path)
+    except Exception as exc:
+        msg = str(exc) if path in str(exc) else f"{path}: {type(exc).__name__}: {exc}"
+        return [error_row(path, msg)]
+    if not spectra:
+        return [error_row(path, f"{path}: the file holds no spectra")]
+    rows = []
+    for i, spec in enumerate(spectra):
+        try:
+            rows.append(spectrum_row(spec, path, i, fmt))
+        except Exception as exc:
+            rows.append({**error_row(path, f"{path}[{i}]: {type(exc).__name__}: {exc}"), "index": i})
+    return rows
+
+
+def catalog_chunk(paths: Sequence[str], read_fn: ReadFn | None = None) -> list[dict]:
+    """Rows for a chunk of files (the unit of work sent to a worker)."""
+    rows: list[dict] = []
+    for p in paths:
+        rows.extend(catalog_file(p, read_fn))
+    return rows
+
+
+# ----------------------------------------------------------------------------- many files
+
+
+def expand_paths(paths: Iterable[str | os.PathLike], recursive: bool = True) -> list[str]:
+    """Files to scan: the IO discovery rules when available, else every non-hidden file."""
+    try:
+        from .io.discover import iter_spectrum_files
+    except ImportError:  # discovery module not present: walk directories ourselves
+        iter_spectrum_files = None
+    if iter_spectrum_files is not None:
+        return sorted({str(p) for p in iter_spectrum_files(list(paths), recursive=recursive)})
+    out: set[str] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            it = p.rglob("*") if recursive else p.glob("*")
+            out.update(str(f) for f in it if f.is_file() and not f.name.startswith("."))
+        else:
+            out.add(str(p))  # missing files become 'error' rows, with the reason
+    return sorted(out)
+
+
+def to_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows -> DataFrame with the stable catalogue columns and dtypes, sorted by (path, index)."""
+    df = pd.DataFrame.from_records(rows, columns=list(CATALOG_COLUMNS))
+    for col, dtype in CATALOG_COLUMNS.items():
+        if dtype == "float64":
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        else:
+            df[col] = df[col].astype(dtype)
+    return df.sort_values(["path", "index"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _chunks(files: list[str], workers: int, chunk_size: int | None) -> list[list[str]]:
+    # ~4 chunks per worker balances load; capped so progress still moves on big scans.
+    size = chunk_size or max(1, min(64, math.ceil(len(files) / (workers * 4))))
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
+def _progress(enabled: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), disable=not enabled, transient=False,
+    )
+
+
+def _scan_processes(chunks, workers, read_fn, advance) -> list[dict]:
+    rows: list[dict] = []
+    if workers <= 1:
+        for ch in chunks:
+            rows.extend(catalog_chunk(ch, read_fn))
+            advance(len(ch))
+        return rows
+    # spawn: workers start clean even when the caller has torch/OpenMP threads running.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as ex:
+        futs = {ex.submit(catalog_chunk, ch, read_fn): len(ch) for ch in chunks}
+        for fut in as_completed(futs):
+            rows.extend(fut.result())
+            advance(futs[fut])
+    return rows
+
+
+def _scan_ray(chunks, read_fn, advance) -> list[dict]:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError("--ray needs Ray: pip install 'spectype[cluster]'") from exc
+    if not ray.is_initialized():
+        # Joins a cluster when RAY_ADDRESS is set, otherwise starts a local one.
+        ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
+    remote = ray.remote(catalog_chunk)
+    pending = {remote.remote(ch, read_fn): len(ch) for ch in chunks}
+    rows: list[dict] = []
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            rows.extend(ray.get(ref))
+            advance(pending.pop(ref))
+    return rows
+
+
+def scan(
+    paths: Iterable[str | os.PathLike],
+    workers: int | None = None,
+    use_ray: bool = False,
+    progress: bool = False,
+    recursive: bool = True,
+    chunk_size: int | None = None,
+    read_fn: ReadFn | None = None,
+) -> pd.DataFrame:
+    """Catalogue every spectrum under `paths` (files and directories).
+
+    workers: processes (default: CPU count; 1 = in this process). use_ray: Ray tasks instead.
+    read_fn: `path -> (format, [Spectrum])`, default `read_with_format` (must be picklable).
+    Returns a DataFrame with `CATALOG_COLUMNS`, one row per spectrum, sorted by (path, index).
+    """
+    files = expand_paths(paths, recursive=recursive)
+    workers = max(1, workers or os.cpu_count() or 1)
+    chunks = _chunks(files, workers, chunk_size)
+    with _progress(progress) as bar:
+        task = bar.add_task("cataloguing", total=len(files))
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        if use_ray:
+            rows = _scan_ray(chunks, read_fn, advance)
+        else:
+            rows = _scan_processes(chunks, workers, read_fn, advance)
+    return to_frame(rows)
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def write_catalog(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write atomically as Parquet, or CSV when the name ends in .csv (or .csv.gz)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.name.endswith((".csv", ".csv.gz")):
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+    return path
+
+
+def read_catalog(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a catalogue written by `write_catalog`, restoring the column dtypes."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"catalogue not found: {path} (make one with `spectype catalog DIR -o {path.name}`)")
+    if path.name.endswith((".csv", ".csv.gz")):
+        df = pd.read_csv(path, keep_default_na=True)
+    else:
+        df = pd.read_parquet(path)
+    missing = [c for c in ("path", "index", "status", "cls", "coverage") if c not in df.columns]
+    if missing:
+        raise ConfigError(f"{path}: not a spectype catalogue (missing columns {missing})")
+    for col, dtype in CATALOG_COLUMNS.items():
+        if col in df.columns:
+            df[col] = df[col].astype(dtype)
+    return df
+
+
+def summarize(df: pd.DataFrame) -> dict:
+    """Counts: files, spectra, per status, per class (ok rows), errors per message head."""
+    status = df["status"].value_counts()
+    ok = df[df["status"] == "ok"]
+    return {
+        "files": int(df["path"].nunique()),
+        "spectra": int((df["status"] != "error").sum()),
+        "status": {s: int(status.get(s, 0)) for s in STATUSES},
+        "classes_ok": {str(k): int(v) for k, v in ok["cls"].value_counts().sort_index().items()},
+        "surveys": {str(k): int(v) for k, v in df["survey"].value_counts(dropna=False).items()},
+    }
+
+
+def print_summary(df: pd.DataFrame, elapsed_s: float | None = None, console=None) -> dict:
+    """Print the scan summary as rich tables; returns `summarize(df)`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .datasets.select import CANONICAL_CLASSES
+
+    console = console or Console()
+    s = summarize(df)
+    t = Table(title="catalogue")
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    t.add_row("files", str(s["files"]))
+    t.add_row("spectra", str(s["spectra"]))
+    for k, v in s["status"].items():
+        t.add_row(f"status {k}", str(v))
+    if elapsed_s is not None:
+        t.add_row("time", f"{elapsed_s:.1f} s")
+    console.print(t)
+    c = Table(title="spectra per class")
+    for col in ("class", "ok", "excluded"):
+        c.add_column(col, justify="right")
+    by = df.groupby(["cls", "status"], dropna=True).size()
+    classes = [k for k in CANONICAL_CLASSES if k in set(df["cls"].dropna())]
+    classes += sorted(set(df["cls"].dropna()) - set(classes))
+    for k in classes:
+        c.add_row(k, str(int(by.get((k, "ok"), 0))), str(int(by.get((k, "excluded"), 0))))
+    console.print(c)
+    errors = df[df["status"] == "error"]
+    if len(errors):
+        console.print(f"[red]{len(errors)} file(s) could not be read; first ones:[/red]")
+        for msg in errors["error"].head(5):
+            console.print(f"  {msg}")
+    return s
+
+
+def catalog(
+    paths: Iterable[str | os.PathLike],
+    out: str | os.PathLike,
+    workers: int | None = None,
+    use_ray: bool = False,
+    progress: bool = True,
+    console=None,
+) -> pd.DataFrame:
+    """Scan, write `out` atomically, print the summary; returns the catalogue."""
+    t0 = time.perf_counter()
+    df = scan(paths, workers=workers, use_ray=use_ray, progress=progress)
+    write_catalog(df, out)
+    print_summary(df, time.perf_counter() - t0, console=console)
+    return df

@@ -1,0 +1,45 @@
+"""Figures users look at: a classified spectrum with its class probabilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+
+
+def plot_classified_spectrum(
+    flux: np.ndarray,
+    probs: np.ndarray,
+    class_names: list[str],
+    path: str | Path,
+    wavelength: np.ndarray | None = None,
+    title: str = "",
+) -> Path:
+    """Write a PNG: the model-grid spectrum (left) and the class probabilities (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .preprocess import lamost_grid
+
+    wave = wavelength if wavelength is not None else lamost_grid(len(flux))
+    order = int(np.argmax(probs))
+    fig, (ax, axp) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [4, 1]})
+    ax.plot(wave, flux, lw=0.6, color="k")
+    ax.set_xlabel("rest-frame wavelength (Å, vacuum)")
+    ax.set_ylabel("normalised flux")
+    ax.set_title(f"{title}\npredicted {class_names[order]} (p = {probs[order]:.2f})", fontsize=9)
+    colors = ["tab:red" if i == order else "tab:gray" for i in range(len(class_names))]
+    axp.barh(class_names, probs, color=colors)
+    axp.set_xlim(0, 1)
+    axp.invert_yaxis()
+    axp.set_xlabel("probability")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    return path
