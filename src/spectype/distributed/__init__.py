@@ -1,0 +1,1 @@
+"""Cluster back-ends: Ray for ingest and batch classification (training uses torchrun + DDP)."""
