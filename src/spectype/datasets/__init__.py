@@ -1,0 +1,32 @@
+"""Datasets: select catalogue rows, split (grouped, stratified), balance, pack to HDF5, read back.
+
+`PackDataset` (torch) is imported lazily so that importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from .pack import BuildResult, DatasetConfig, Pack, build_dataset, model_grid
+from .select import Selection, group_keys, select_rows
+from .split import (
+    SPLITS,
+    SplitPlan,
+    balance_by_replication,
+    plan_split,
+    replicate_then_split,
+    row_split_codes,
+    split_groups,
+)
+
+__all__ = [
+    "SPLITS", "BuildResult", "DatasetConfig", "Pack", "PackDataset", "Selection", "SplitPlan",
+    "balance_by_replication", "build_dataset", "group_keys", "model_grid", "plan_split",
+    "replicate_then_split", "row_split_codes", "select_rows", "split_groups",
+]
+
+
+def __getattr__(name: str):
+    if name == "PackDataset":
+        from .torch_dataset import PackDataset
+
+        return PackDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -175,13 +175,30 @@ def pickles_type_from_name(filename: str) -> str | None:
     return f"{m['cls'].upper()}{num}{m['lum'].upper()}"
 
 
+def _read_pickles_columns(probe: Probe) -> np.ndarray:
+    """Wavelength, flux[, σ] as an (n, 2|3) array.
+
+    The files are fixed-width Fortran (F7.1 then F10.6 columns) and large values run into
+    each other ('9925.0100.454491'), so columns are cut by position, not by whitespace.
+    """
+    lines = [ln for ln in probe.path.read_text(errors="replace").splitlines() if ln.strip()]
+    width = 3 if all(len(ln.rstrip()) >= 27 for ln in lines) else 2
+    try:
+        return np.array(
+            [[float(ln[:7]), *(float(ln[7 + 10 * k : 17 + 10 * k]) for k in range(width - 1))]
+             for ln in lines],
+            dtype=np.float64,
+        )
+    except ValueError as exc:
+        raise SpectrumReadError(
+            probe.path, f"Pickles table has a line that is not F7.1/F10.6 columns: {exc}"
+        ) from exc
+
+
 @register_reader("pickles", _identify_pickles, priority=50)
 def read_pickles(probe: Probe) -> Spectrum:
     """Pickles (1998) ASCII: wavelength [Å], F_λ normalised at 5556 Å, σ, component spectra."""
-    try:
-        table = np.loadtxt(probe.path, ndmin=2)
-    except ValueError as exc:
-        raise SpectrumReadError(probe.path, f"Pickles table has a non-numeric line: {exc}") from exc
+    table = _read_pickles_columns(probe)
     wave, flux = table[:, 0], table[:, 1]
     ivar, mask = _uniform_weights(flux)
     if table.shape[1] >= 3:
