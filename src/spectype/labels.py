@@ -9,8 +9,9 @@ Decisions (see docs/preprocessing.md, "Labels"):
   m10iii) gives 70, the only code >= 70. Carbon stars have no code (None).
 - No subtype ('A', 'Am', 'O') gives code = subtype 0 of the class and `has_subtype` False, so
   callers that need a real subtype filter on `has_subtype`.
-- Composites ('F3/F5V', 'O8/O9') take the first type; the luminosity class that follows
-  applies to it. Two-digit Pickles ranges ('a47iv', 'b12iii', 'k01ii') take the first digit.
+- Composites ('F3/F5V', 'O8/O9') and subtype ranges ('A4-7IV') take the first type; the
+  luminosity class that follows applies to it. Two-digit Pickles ranges ('a47iv', 'b12iii',
+  'k01ii') take the first digit.
 - Prefixes: d -> V, sd/esd/usd -> VI, g -> III. Hot subdwarfs sdB/sdO stay B/O with 'VI'.
   An explicit luminosity class written after the type wins over a prefix.
 - Luminosity sub-grades ('IIIa', 'IIb', 'Va') collapse to the roman class; only I keeps
@@ -78,7 +79,7 @@ _LUM_RE_NOCASE = re.compile(_LUM_PATTERN, re.I)
 _TYPE_RE = re.compile(
     r"""^(?P<prefix>esd|usd|sd|d|g)?:?\s*
         (?P<cls>[OBAFGKM])
-        (?P<sub>\d+p\d+|\d+(?:\.\d+)?)?
+        (?:(?P<sub>\d+p\d+|\d+(?:\.\d+)?)(?:-\d+(?:\.\d+)?)?)?   # 'A4-7' range -> A4
         (?:\s*/\s*[OBAFGKM]?\d*(?:\.\d+)?)?      # composite: '/F5' or '/O9' -> ignored
         (?P<rest>.*)$""",
     re.I | re.X,
