@@ -117,8 +117,14 @@ def _row_names(header, n_rows: int) -> dict[str, int]:
     EXTEN0 ('Flux, Inverse, Wavelength, Andmask, Ormask') names the rows when present;
     otherwise the row count decides (files without a wavelength row have 4 rows).
     """
-    aliases = {"flux": "flux", "inverse": "ivar", "ivar": "ivar", "wavelength": "wavelength",
-               "andmask": "andmask", "ormask": "ormask"}
+    aliases = {
+        "flux": "flux",
+        "inverse": "ivar",
+        "ivar": "ivar",
+        "wavelength": "wavelength",
+        "andmask": "andmask",
+        "ormask": "ormask",
+    }
     words = str(header.get("EXTEN0", "")).replace(",", " ").lower().split()
     names = [aliases.get(w) for w in words]
     if len(names) != n_rows or None in names:

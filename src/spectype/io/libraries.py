@@ -130,12 +130,37 @@ def read_boss_eigenstar(probe: Probe) -> list[Spectrum]:
 # --------------------------------------------------------------------------- Pickles
 
 
+_PICKLES_WAVE = re.compile(r"^\s*(\d+\.\d)(?=[\s+-]|\d+\.\d{6})")
+_PICKLES_VALUE = re.compile(r"\s*([-+]?\d*\.\d{6})")
+
+
+def _pickles_row(line: str) -> list[float] | None:
+    """One Pickles line as floats, or None.
+
+    The files mix fixed-width Fortran (F7.1, F10.6...) where large values run into each
+    other ('1150.0165.161285') with space-separated lines, so values are cut by their
+    decimals (wavelength: 1, fluxes: 6) rather than by whitespace.
+    """
+    m = _PICKLES_WAVE.match(line)
+    if not m:
+        return None
+    rest, values, pos = line[m.end() :], [float(m[1])], 0
+    while pos < len(rest.rstrip()):
+        v = _PICKLES_VALUE.match(rest, pos)
+        if not v:
+            return None
+        values.append(float(v[1]))
+        pos = v.end()
+    return values if len(values) >= 2 else None
+
+
 def _identify_pickles(probe: Probe) -> bool:
-    rows = numeric_rows(probe.text_head)
+    lines = [ln for ln in probe.text_head if ln][:3]
+    rows = [_pickles_row(ln) for ln in lines]
     # Structural: the UVILIB/UVKLIB grid starts at 1150 Å with a 5 Å step.
     return (
-        len(rows) >= 3
-        and len(rows[0]) >= 2
+        len(rows) == 3
+        and None not in rows
         and rows[0][0] == 1150.0
         and rows[1][0] - rows[0][0] == 5.0
     )
@@ -159,7 +184,9 @@ def _pickles_readme_types(folder: Path) -> dict[str, str]:
     return table
 
 
-_PICKLES_NAME = re.compile(r"^(?:uk)?(?P<metal>[wr]?)(?P<cls>[obafgkm])(?P<num>\d+(?:p5)?)(?P<lum>i{1,3}|iv|v)$")
+_PICKLES_NAME = re.compile(
+    r"^(?:uk)?(?P<metal>[wr]?)(?P<cls>[obafgkm])(?P<num>\d+(?:p5)?)(?P<lum>i{1,3}|iv|v)$"
+)
 
 
 def pickles_type_from_name(filename: str) -> str | None:
@@ -176,23 +203,16 @@ def pickles_type_from_name(filename: str) -> str | None:
 
 
 def _read_pickles_columns(probe: Probe) -> np.ndarray:
-    """Wavelength, flux[, σ] as an (n, 2|3) array.
-
-    The files are fixed-width Fortran (F7.1 then F10.6 columns) and large values run into
-    each other ('9925.0100.454491'), so columns are cut by position, not by whitespace.
-    """
+    """Wavelength, flux[, σ] as an (n, 2|3) array (see `_pickles_row` for the line format)."""
     lines = [ln for ln in probe.path.read_text(errors="replace").splitlines() if ln.strip()]
-    width = 3 if all(len(ln.rstrip()) >= 27 for ln in lines) else 2
-    try:
-        return np.array(
-            [[float(ln[:7]), *(float(ln[7 + 10 * k : 17 + 10 * k]) for k in range(width - 1))]
-             for ln in lines],
-            dtype=np.float64,
-        )
-    except ValueError as exc:
+    rows = [_pickles_row(ln) for ln in lines]
+    bad = [i for i, r in enumerate(rows) if r is None]
+    if bad:
         raise SpectrumReadError(
-            probe.path, f"Pickles table has a line that is not F7.1/F10.6 columns: {exc}"
-        ) from exc
+            probe.path, f"line {bad[0] + 1} is not a Pickles row (wavelength, flux, σ ...)"
+        )
+    width = min(3, min(len(r) for r in rows))
+    return np.array([r[:width] for r in rows], dtype=np.float64)
 
 
 @register_reader("pickles", _identify_pickles, priority=50)
@@ -232,11 +252,78 @@ _MKCLASS_NAME = re.compile(r"^t(?P<t>\d{3})l(?P<l>\d{2})p(?P<p>\d{2})\.rbn$")
 # temperature code 0 = O3 ... 16 = A0, 23 = F0, 30 = G0, 34 = K0, 40.7 = M0, 49.5 = M9;
 # a code falls in the bin [edge_i, edge_i+1) of type i.
 _T_EDGES = [
-    -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 11.5, 12.3, 12.7, 13.5, 14.5,
-    15.3, 15.7, 16.5, 17.5, 18.5, 19.3, 19.7, 20.3, 20.7, 21.5, 22.1, 22.75, 23.25, 23.75, 24.5,
-    25.25, 25.75, 26.5, 27.25, 27.75, 28.6, 29.5, 30.25, 30.75, 31.25, 31.5, 31.75, 32.25, 32.55,
-    32.85, 33.25, 33.75, 34.5, 35.5, 36.5, 37.5, 38.5, 39.4, 39.6, 40.5, 40.8, 41.2, 41.8, 42.2,
-    42.8, 43.2, 43.8, 44.2, 44.8, 45.25, 46.0, 47.0, 48.0, 49.0, 50.0,
+    -0.5,
+    0.5,
+    1.5,
+    2.5,
+    3.5,
+    4.5,
+    5.5,
+    6.5,
+    7.5,
+    8.5,
+    9.5,
+    10.5,
+    11.5,
+    12.3,
+    12.7,
+    13.5,
+    14.5,
+    15.3,
+    15.7,
+    16.5,
+    17.5,
+    18.5,
+    19.3,
+    19.7,
+    20.3,
+    20.7,
+    21.5,
+    22.1,
+    22.75,
+    23.25,
+    23.75,
+    24.5,
+    25.25,
+    25.75,
+    26.5,
+    27.25,
+    27.75,
+    28.6,
+    29.5,
+    30.25,
+    30.75,
+    31.25,
+    31.5,
+    31.75,
+    32.25,
+    32.55,
+    32.85,
+    33.25,
+    33.75,
+    34.5,
+    35.5,
+    36.5,
+    37.5,
+    38.5,
+    39.4,
+    39.6,
+    40.5,
+    40.8,
+    41.2,
+    41.8,
+    42.2,
+    42.8,
+    43.2,
+    43.8,
+    44.2,
+    44.8,
+    45.25,
+    46.0,
+    47.0,
+    48.0,
+    49.0,
+    50.0,
 ]
 _T_TYPES = (
     "O3 O4 O5 O6 O7 O8 O9 B0 B1 B2 B3 B4 B5 B6 B7 B8 B9 B9.5 A0 A1 A2 A3 A4 A5 A6 A7 A8 A9 "

@@ -81,19 +81,26 @@ def read_sdss_spec(probe: Probe) -> Spectrum:
     sn = np.atleast_1d(np.asarray(row.get("SN_MEDIAN", []), dtype=np.float64))
     snr = {}
     if sn.size == 5:
-        snr = {b: float(v) for b, v in zip("ugriz", sn, strict=True) if number_or_none(v) is not None}
+        snr = {
+            b: float(v) for b, v in zip("ugriz", sn, strict=True) if number_or_none(v) is not None
+        }
     extra = {
         key.lower(): _text(row[key])
         for key in ("RUN2D", "SPECOBJID", "ELODIE_SPTYPE")
         if key in row
     }
+    # SDSS names the subclass after the template star: 'A9V (154660)' -> 'A9V' + HD number.
+    subclass = _text(row.get("SUBCLASS"))
+    if subclass and subclass.endswith(")") and " (" in subclass:
+        subclass, star = subclass[:-1].split(" (", 1)
+        extra["template_star"] = star.strip()
     if "ZWARNING" in row:
         extra["zwarning"] = int(row["ZWARNING"])
     meta = SpectrumMeta(
         id=obj_id,
         survey="SDSS",
         obj_class=_text(row.get("CLASS")),
-        subclass=_text(row.get("SUBCLASS")),
+        subclass=subclass,
         snr=snr,
         z=number_or_none(row.get("Z")),
         resolution=SDSS_RESOLUTION,

@@ -58,8 +58,12 @@ def _header_columns(line: str) -> dict[str, int] | None:
     cols: dict[str, int] = {}
     for i, name in enumerate(names):
         base = name.split("[")[0].split("(")[0]
-        for key, options in (("wave", _WAVE_NAMES), ("flux", _FLUX_NAMES),
-                             ("ivar", _IVAR_NAMES), ("err", _ERR_NAMES)):
+        for key, options in (
+            ("wave", _WAVE_NAMES),
+            ("flux", _FLUX_NAMES),
+            ("ivar", _IVAR_NAMES),
+            ("err", _ERR_NAMES),
+        ):
             if base in options and key not in cols:
                 cols[key] = i
     return cols if {"wave", "flux"} <= cols.keys() else None
@@ -111,7 +115,8 @@ def read_text(probe: Probe) -> Spectrum:
     bad = [i for i, r in enumerate(rows) if r is None or len(r) <= max(cols.values())]
     if bad:
         raise SpectrumReadError(
-            probe.path, f"line {bad[0] + 1 + has_header} of the data is not numeric or is short",
+            probe.path,
+            f"line {bad[0] + 1 + has_header} of the data is not numeric or is short",
             "every data line needs the same numeric columns",
         )
     table = np.array([r[: max(cols.values()) + 1] for r in rows], dtype=np.float64)
