@@ -124,7 +124,9 @@ def resample_flux_conserving(
     # Split the overlap into segments at every input and output edge: each segment lies in
     # exactly one input pixel i and one output pixel j, so (i, j) pairs are unique and the
     # sums below are exact (no double counting of a_ij in the squared weights).
-    pts = np.union1d(in_e, out_e)
+    # Merge the two sorted edge arrays in O(n) (np.union1d sorts: a third of the whole cost).
+    pts = np.insert(in_e, np.searchsorted(in_e, out_e), out_e)
+    pts = pts[np.concatenate(([True], np.diff(pts) > 0))]
     pts = pts[(pts >= lo) & (pts <= hi)]
     length = np.diff(pts)
     centre = 0.5 * (pts[1:] + pts[:-1])

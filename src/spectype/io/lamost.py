@@ -32,7 +32,7 @@ def _is_lamost_header(header) -> bool:
 def _identify_image(probe: Probe) -> bool:
     if not probe.is_fits:
         return False
-    primary = probe.hdul[0]
+    primary = probe.fits()[0]
     return (
         _is_lamost_header(primary.header)
         and primary.header.get("NAXIS") == 2
@@ -41,20 +41,20 @@ def _identify_image(probe: Probe) -> bool:
 
 
 def _identify_table(probe: Probe) -> bool:
-    if not probe.is_fits or len(probe.hdul) < 2:
+    if not probe.is_fits or len(probe.fits()) < 2:
         return False
-    hdu = probe.hdul[1]
+    hdu = probe.fits()[1]
     if hdu.header.get("XTENSION") != "BINTABLE":
         return False
     columns = {c.upper() for c in hdu.columns.names}
     # A LAMOST header plus a COADD table is enough to claim the file, so that a table
     # missing columns gets a precise error from the reader instead of "unknown format".
-    lamost_coadd = _is_lamost_header(probe.hdul[0].header) and hdu.name == "COADD"
+    lamost_coadd = _is_lamost_header(probe.fits()[0].header) and hdu.name == "COADD"
     return lamost_coadd or set(_TABLE_COLUMNS) | {"ANDMASK"} <= columns
 
 
 def _meta(probe: Probe) -> SpectrumMeta:
-    hdr = probe.hdul[0].header
+    hdr = probe.fits()[0].header
     header = header_to_dict(hdr)
     obsid = header.get("OBSID")
     if obsid in (None, ""):
@@ -143,8 +143,8 @@ def _build(probe, meta, wave, flux, ivar, andmask) -> Spectrum:
 @register_reader("lamost_lrs_image", _identify_image, priority=100)
 def read_lamost_lrs_image(probe: Probe) -> Spectrum:
     """LAMOST LRS, image layout (DR1-DR8): rows flux, ivar, wavelength, andmask, ormask."""
-    hdr = probe.hdul[0].header
-    data = probe.hdul[0].data
+    hdr = probe.fits()[0].header
+    data = probe.fits()[0].data
     if data is None or data.ndim != 2 or data.shape[0] < 2:
         raise SpectrumReadError(probe.path, "primary image is not a (rows, pixels) array")
     data = np.asarray(data, dtype=np.float64)
@@ -162,7 +162,7 @@ def read_lamost_lrs_image(probe: Probe) -> Spectrum:
 @register_reader("lamost_lrs_table", _identify_table, priority=100)
 def read_lamost_lrs_table(probe: Probe) -> Spectrum:
     """LAMOST LRS, table layout (DR9+): binary table COADD with array cells."""
-    hdu = probe.hdul["COADD"] if "COADD" in probe.hdul else probe.hdul[1]
+    hdu = probe.fits()["COADD"] if "COADD" in probe.fits() else probe.fits()[1]
     names = {c.upper(): c for c in hdu.columns.names}
     missing = [c for c in _TABLE_COLUMNS if c not in names]
     if missing:
