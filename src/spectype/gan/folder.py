@@ -66,7 +66,9 @@ def read_gan_config(folder: str | os.PathLike) -> dict:
     except json.JSONDecodeError as e:
         raise ModelLoadError(f"{cfg_path}: config.json is not valid JSON ({e})") from e
     if config.get("format") != FORMAT or "arch" not in config:
-        raise ModelLoadError(f"{cfg_path}: not a spectype GAN config (format {config.get('format')!r})")
+        raise ModelLoadError(
+            f"{cfg_path}: not a spectype GAN config (format {config.get('format')!r})"
+        )
     return config
 
 
@@ -75,7 +77,9 @@ def load_gan_module(folder: str | os.PathLike, which: str = "generator") -> tupl
     folder = Path(folder)
     config = read_gan_config(folder)
     arch_key, weights = (
-        ("arch", "model.safetensors") if which == "generator" else ("discriminator_arch", "discriminator.safetensors")
+        ("arch", "model.safetensors")
+        if which == "generator"
+        else ("discriminator_arch", "discriminator.safetensors")
     )
     if arch_key not in config or not (folder / weights).is_file():
         raise ModelLoadError(f"{folder}: checkpoint has no {which}")

@@ -1,6 +1,6 @@
 """GAN generators and discriminators for spectrum augmentation (LCGAN and the SGAN baseline)."""
 
-from .lcgan import ConvDiscriminator, LCGenerator, L2Normalize, stage_lengths
+from .lcgan import ConvDiscriminator, L2Normalize, LCGenerator, stage_lengths
 from .sgan import MLPDiscriminator, MLPGenerator
 
 __all__ = [

@@ -66,8 +66,12 @@ class LCGenerator(nn.Module):
         for i, length in enumerate(lengths):
             last = i == len(lengths) - 1
             # Up-sample to target + k - 1 so the valid LC layer outputs exactly the target.
-            layers.append(nn.Upsample(size=length + kernel_size - 1, mode="linear", align_corners=False))
-            layers.append(LocallyConnected1d(widths[i], widths[i + 1], length + kernel_size - 1, kernel_size))
+            layers.append(
+                nn.Upsample(size=length + kernel_size - 1, mode="linear", align_corners=False)
+            )
+            layers.append(
+                LocallyConnected1d(widths[i], widths[i + 1], length + kernel_size - 1, kernel_size)
+            )
             if not last:
                 layers.append(nn.LeakyReLU(0.2))
                 layers.append(nn.Dropout(dropout))

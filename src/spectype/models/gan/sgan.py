@@ -17,7 +17,12 @@ class MLPGenerator(nn.Module):
     tanh's range suits L2-normalised flux: every pixel of a unit-norm vector satisfies |x_i| <= 1.
     """
 
-    def __init__(self, input_len: int = 3700, noise_dim: int = 900, hidden: tuple[int, ...] = (256, 512, 1024)):
+    def __init__(
+        self,
+        input_len: int = 3700,
+        noise_dim: int = 900,
+        hidden: tuple[int, ...] = (256, 512, 1024),
+    ):
         super().__init__()
         self.input_len = input_len
         self.noise_dim = noise_dim
@@ -40,7 +45,12 @@ class MLPDiscriminator(nn.Module):
     discriminator, so both baselines see the same scale.
     """
 
-    def __init__(self, input_len: int = 3700, hidden: tuple[int, ...] = (1024, 512, 256), dropout: float = 0.3):
+    def __init__(
+        self,
+        input_len: int = 3700,
+        hidden: tuple[int, ...] = (1024, 512, 256),
+        dropout: float = 0.3,
+    ):
         super().__init__()
         self.input_len = input_len
         self.input_scale = math.sqrt(input_len)
