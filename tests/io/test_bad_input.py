@@ -75,7 +75,7 @@ def test_directory_and_missing_path(tmp_path):
 
 @pytest.fixture(scope="module")
 def valid_lamost(tmp_path_factory):
-    from conftest import write_lamost_table  # tests/io/conftest.py
+    from spectype.testing import write_lamost_table
 
     folder = tmp_path_factory.mktemp("valid")
     plain = write_lamost_table(folder / "v.fits", n=64).read_bytes()

@@ -193,9 +193,9 @@ class FastHDUList:
             header, start = parse_header(buf, pos)
             hdu = FastHDU(buf, header, start, len(self.hdus))
             self.hdus.append(hdu)
-            pos = start + -(-hdu.data_size // BLOCK) * BLOCK
-            if pos > len(buf) + BLOCK:
+            if start + hdu.data_size > len(buf):
                 raise Unsupported("file is truncated")
+            pos = start + -(-hdu.data_size // BLOCK) * BLOCK
 
     @classmethod
     def open(cls, path: str | Path) -> FastHDUList:
