@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -52,6 +53,7 @@ CATALOG_COLUMNS: dict[str, str] = {
     "error": "string",
 }
 STATUSES = ("ok", "excluded", "error")
+CANONICAL_CLASSES = ("O", "B", "A", "F", "G", "K", "M", "C")  # = spectype.labels.CLASSES
 
 ReadFn = Callable[[str], "tuple[str, list[Spectrum]]"]
 
@@ -60,24 +62,10 @@ ReadFn = Callable[[str], "tuple[str, list[Spectrum]]"]
 
 
 def read_with_format(path: str) -> tuple[str, list[Spectrum]]:
-    """Read every spectrum in `path`, returning (reader name, spectra).
+    """Read every spectrum in `path`, returning (reader name, spectra)."""
+    from .io.registry import read_with_format as _read_with_format
 
-    Uses the reader registry directly so the file is opened once for both identification
-    and reading (spectype.read would not tell us the format).
-    """
-    from .errors import SpectrumReadError
-    from .io.registry import Probe, identify_format, list_readers
-
-    p = Path(path)
-    if not p.exists():
-        raise SpectrumReadError(p, "file not found")
-    if p.stat().st_size == 0:
-        raise SpectrumReadError(p, "file is empty (0 bytes)", "download it again")
-    readers = {r.name: r for r in list_readers()}
-    with Probe(p) as probe:
-        name = identify_format(probe)
-        out = readers[name].read(probe)
-    return name, out if isinstance(out, list) else [out]
+    return _read_with_format(path)
 
 
 def _nan(x) -> float:
@@ -144,11 +132,21 @@ def error_row(path: str, message: str) -> dict:
 
 def catalog_file(path: str, read_fn: ReadFn | None = None) -> list[dict]:
     """Rows for every spectrum in one file; one 'error' row if the file cannot be read."""
-    try:
-        fmt, spectra = (read_fn or read_with_format)(path)
-    except Exception as exc:
-        msg = str(exc) if path in str(exc) else f"{path}: {type(exc).__name__}: {exc}"
-        return [error_row(path, msg)]
+    # Import astropy first: on import its logger replaces warnings.showwarning, which would
+    # silently undo the recording below for the first file a process reads.
+    import astropy.io.fits  # noqa: F401
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fmt, spectra = (read_fn or read_with_format)(path)
+        except Exception as exc:
+            msg = str(exc) if path in str(exc) else f"{path}: {type(exc).__name__}: {exc}"
+            # Library warnings often say why (astropy: "File may have been truncated").
+            hints = sorted({str(w.message) for w in caught})[:3]
+            if hints:
+                msg += " [warnings: " + "; ".join(hints) + "]"
+            return [error_row(path, msg)]
     if not spectra:
         return [error_row(path, f"{path}: the file holds no spectra")]
     rows = []
@@ -301,7 +299,8 @@ def read_catalog(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise ConfigError(f"catalogue not found: {path} (make one with `spectype catalog DIR -o {path.name}`)")
     if path.name.endswith((".csv", ".csv.gz")):
-        df = pd.read_csv(path, keep_default_na=True)
+        strings = {c: "string" for c, t in CATALOG_COLUMNS.items() if t == "string"}
+        df = pd.read_csv(path, dtype=strings)
     else:
         df = pd.read_parquet(path)
     missing = [c for c in ("path", "index", "status", "cls", "coverage") if c not in df.columns]
@@ -316,12 +315,13 @@ def read_catalog(path: str | os.PathLike) -> pd.DataFrame:
 def summarize(df: pd.DataFrame) -> dict:
     """Counts: files, spectra, per status, per class (ok rows), errors per message head."""
     status = df["status"].value_counts()
-    ok = df[df["status"] == "ok"]
+    per_class = df.loc[df["status"] == "ok", "cls"].value_counts()
+    order = [c for c in CANONICAL_CLASSES if c in per_class] + sorted(set(per_class.index) - set(CANONICAL_CLASSES))
     return {
         "files": int(df["path"].nunique()),
         "spectra": int((df["status"] != "error").sum()),
         "status": {s: int(status.get(s, 0)) for s in STATUSES},
-        "classes_ok": {str(k): int(v) for k, v in ok["cls"].value_counts().sort_index().items()},
+        "classes_ok": {str(c): int(per_class[c]) for c in order},
         "surveys": {str(k): int(v) for k, v in df["survey"].value_counts(dropna=False).items()},
     }
 
@@ -330,8 +330,6 @@ def print_summary(df: pd.DataFrame, elapsed_s: float | None = None, console=None
     """Print the scan summary as rich tables; returns `summarize(df)`."""
     from rich.console import Console
     from rich.table import Table
-
-    from .datasets.select import CANONICAL_CLASSES
 
     console = console or Console()
     s = summarize(df)
@@ -345,15 +343,20 @@ def print_summary(df: pd.DataFrame, elapsed_s: float | None = None, console=None
     if elapsed_s is not None:
         t.add_row("time", f"{elapsed_s:.1f} s")
     console.print(t)
-    c = Table(title="spectra per class")
-    for col in ("class", "ok", "excluded"):
-        c.add_column(col, justify="right")
-    by = df.groupby(["cls", "status"], dropna=True).size()
-    classes = [k for k in CANONICAL_CLASSES if k in set(df["cls"].dropna())]
-    classes += sorted(set(df["cls"].dropna()) - set(classes))
-    for k in classes:
-        c.add_row(k, str(int(by.get((k, "ok"), 0))), str(int(by.get((k, "excluded"), 0))))
+    c = Table(title="usable spectra per class (status ok)")
+    c.add_column("class")
+    c.add_column("spectra", justify="right")
+    for k, v in s["classes_ok"].items():
+        c.add_row(k, str(v))
     console.print(c)
+    excl = df.loc[df["status"] == "excluded", "excluded"].value_counts()
+    if len(excl):
+        e = Table(title="excluded (reason)")
+        e.add_column("reason")
+        e.add_column("spectra", justify="right")
+        for k, v in excl.head(10).items():
+            e.add_row(str(k), str(int(v)))
+        console.print(e)
     errors = df[df["status"] == "error"]
     if len(errors):
         console.print(f"[red]{len(errors)} file(s) could not be read; first ones:[/red]")

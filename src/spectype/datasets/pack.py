@@ -90,8 +90,8 @@ class BuildResult:
 
 
 def model_grid(cfg) -> np.ndarray:
-    """(n_pix,) float64 wavelengths in Å of the log-linear model grid of a PreprocessConfig."""
-    return 10.0 ** (cfg.log10_start + cfg.log10_step * np.arange(cfg.n_pix))
+    """(n_pix,) float64 wavelengths in Å of a PreprocessConfig's model grid."""
+    return np.asarray(cfg.grid(), dtype=np.float64)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

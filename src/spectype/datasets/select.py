@@ -99,9 +99,9 @@ def select_rows(
     counts = df["cls"].value_counts()
     small = [c for c in class_names if counts.get(c, 0) < max(min_per_class, 1)]
     if small:
+        what = "no rows" if min_per_class <= 1 else f"fewer than {min_per_class} rows"
         notes.append(
-            "classes with fewer than "
-            f"{max(min_per_class, 1)} rows after the cuts were dropped: "
+            f"classes with {what} left after the cuts were dropped: "
             + ", ".join(f"{c} ({int(counts.get(c, 0))})" for c in small)
         )
         class_names = [c for c in class_names if c not in small]

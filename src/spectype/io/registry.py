@@ -178,11 +178,22 @@ def read(path: str | os.PathLike, format: str | None = None) -> Spectrum | list[
     Returns a `Spectrum`, or a list of them for files that hold several (library tables).
     Raises `SpectrumReadError` naming the file and the problem for anything unreadable.
     """
+    _, spectra, several = _read(path, format)
+    return spectra if several else spectra[0]
+
+
+def read_with_format(path: str | os.PathLike, format: str | None = None) -> tuple[str, list[Spectrum]]:
+    """Read every spectrum in `path`; return (reader name, spectra). Same checks as `read`."""
+    name, spectra, _ = _read(path, format)
+    return name, spectra
+
+
+def _read(path, format) -> tuple[str, list[Spectrum], bool]:
     path = Path(path)
     if not path.exists():
         raise SpectrumReadError(path, "file not found")
     if path.is_dir():
-        raise SpectrumReadError(path, "is a directory", "use spectype.io.iter_spectra for directories")
+        raise SpectrumReadError(path, "is a directory", "use spectype.io.discover.iter_spectrum_files for directories")
     if path.stat().st_size == 0:
         raise SpectrumReadError(path, "file is empty (0 bytes)", "download it again")
     _load_builtin_readers()
@@ -199,9 +210,11 @@ def read(path: str | os.PathLike, format: str | None = None) -> Spectrum | list[
             raise SpectrumReadError(
                 path, f"could not read as {name}: {type(exc).__name__}: {exc}"
             ) from exc
-    for spec in out if isinstance(out, list) else [out]:
+    several = isinstance(out, list)
+    spectra = out if several else [out]
+    for spec in spectra:
         check_usable(path, spec)
-    return out
+    return name, spectra, several
 
 
 def check_usable(path: str | os.PathLike, spec: Spectrum) -> None:
