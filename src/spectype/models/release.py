@@ -44,6 +44,12 @@ def atomic_folder(folder: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         yield tmp
+        # mkdtemp makes the folder private (0700); give it the usual umask-based modes.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        for f in tmp.iterdir():
+            os.chmod(f, 0o666 & ~umask)
         old = folder.with_name(f".{folder.name}.old")
         if old.exists():
             shutil.rmtree(old)

@@ -89,6 +89,13 @@ def _validate(cfg: TrainConfig) -> None:
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
+        if isinstance(value, str) and _type_ok(1.5, hints[f.name]) and not _type_ok("", hints[f.name]):
+            # YAML 1.1 reads `1e-3` (no dot) as a string; numbers are what was meant.
+            try:
+                value = float(value)
+                setattr(cfg, f.name, value)
+            except ValueError:
+                pass
         if not _type_ok(value, hints[f.name]):
             raise ConfigError(
                 f"config key {f.name!r}: {value!r} is not a valid {hints[f.name]} "
