@@ -11,8 +11,9 @@ Names (the rows of Table 3 in listening-to-stars-2025):
     none      Identity
     se        timm SEModule, reduction 16 (rd_divisor=1 so C=60 gives 4 hidden units, as the
               original SE's C // 16 rounding would give 3; override with rd_divisor=8 for timm's)
-    eca       timm EcaModule; kernel k = odd(|log2(C) + 1| / 2), at least 3, which matches the
-              ECA paper's rule for every C >= 2 (C = 60 -> k = 3)
+    eca       timm EcaModule; kernel k = odd(|log2(C) + 1| / 2) as in the ECA paper, but at least 3:
+              equal to the paper's rule for C >= 8 (C = 60 -> k = 3); below 8 channels the paper
+              gives k = 1 (no cross-channel mixing) and timm 3
     gct       GCT (this package)
     bam       BAM (this package), 1D spatial branch
     coordatt  timm CoordAttn with bias=True (as the original), hidden max(8, ...) channels
@@ -25,7 +26,8 @@ from collections.abc import Callable
 
 import torch
 import torch.nn as nn
-from timm.layers import CoordAttn, EcaModule, SEModule
+from timm.layers import EcaModule, SEModule
+from timm.layers.coord_attn import CoordAttn
 
 from .bam import BAM
 from .criss_cross import CrissCrossAttention

@@ -43,18 +43,27 @@ class BAM(nn.Module):
         hidden = max(1, channels // reduction)
         self.spatial_dims = spatial_dims
         self.channel_gate = nn.Sequential(
-            nn.Linear(channels, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, channels)
+            nn.Linear(channels, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, channels),
         )
         layers: list[nn.Module] = [conv(channels, hidden, 1), norm(hidden), nn.ReLU()]
         for _ in range(n_dilated):
-            layers += [conv(hidden, hidden, 3, padding=dilation, dilation=dilation), norm(hidden), nn.ReLU()]
+            layers += [
+                conv(hidden, hidden, 3, padding=dilation, dilation=dilation),
+                norm(hidden),
+                nn.ReLU(),
+            ]
         layers.append(conv(hidden, 1, 1))
         self.spatial_gate = nn.Sequential(*layers)
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, *spatial) -> pre-sigmoid attention (B, C, *spatial)."""
         if x.ndim != self.spatial_dims + 2:
-            raise ValueError(f"BAM built for {self.spatial_dims}D maps got a tensor of shape {tuple(x.shape)}")
+            raise ValueError(
+                f"BAM built for {self.spatial_dims}D maps got a tensor of shape {tuple(x.shape)}"
+            )
         spatial = tuple(range(2, x.ndim))
         ch = self.channel_gate(x.mean(spatial)).view(x.shape[0], -1, *([1] * self.spatial_dims))
         return ch * self.spatial_gate(x)

@@ -42,5 +42,7 @@ class CrissCrossAttention(nn.Module):
         energy_row = torch.einsum("bchw,bchv->bhwv", q, k)  # (B, H, W, W): same row
         att = torch.softmax(torch.cat([energy_col, energy_row], dim=-1), dim=-1)
         att_col, att_row = att[..., :h], att[..., h:]
-        out = torch.einsum("bhwg,bcgw->bchw", att_col, v) + torch.einsum("bhwv,bchv->bchw", att_row, v)
+        out = torch.einsum("bhwg,bcgw->bchw", att_col, v) + torch.einsum(
+            "bhwv,bchv->bchw", att_row, v
+        )
         return self.gamma * out + x

@@ -31,7 +31,9 @@ class GCT(nn.Module):
         shape = (1, -1) + (1,) * (x.ndim - 2)
         spatial = tuple(range(2, x.ndim))
         embedding = (x.pow(2).sum(spatial, keepdim=True) + self.eps).sqrt() * self.alpha.view(shape)
-        norm = self.gamma.view(shape) / (embedding.pow(2).mean(dim=1, keepdim=True) + self.eps).sqrt()
+        norm = (
+            self.gamma.view(shape) / (embedding.pow(2).mean(dim=1, keepdim=True) + self.eps).sqrt()
+        )
         return 1.0 + torch.tanh(embedding * norm + self.beta.view(shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

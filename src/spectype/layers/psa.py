@@ -46,12 +46,14 @@ class PSAModule(nn.Module):
     ) -> None:
         super().__init__()
         if len(kernels) != len(groups):
-            raise ValueError(f"PSA needs one group count per kernel, got kernels={kernels} groups={groups}")
+            raise ValueError(
+                f"PSA needs one group count per kernel, got kernels={kernels} groups={groups}"
+            )
         self.n_branches = len(kernels)
         self.split = out_ch // self.n_branches
         self.convs = nn.ModuleList(
             nn.Conv2d(in_ch, self.split, k, stride=stride, padding=k // 2, groups=g, bias=False)
-            for k, g in zip(kernels, groups)
+            for k, g in zip(kernels, groups, strict=True)
         )
         self.se = SEWeight(self.split)
 
@@ -89,7 +91,9 @@ class PSABottleneck(nn.Module):
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = norm_layer(planes)
         self.act1 = act_layer(inplace=True)
-        self.conv2 = PSAModule(planes, planes, stride=stride, kernels=psa_kernels, groups=psa_groups)
+        self.conv2 = PSAModule(
+            planes, planes, stride=stride, kernels=psa_kernels, groups=psa_groups
+        )
         self.bn2 = norm_layer(planes)
         self.act2 = act_layer(inplace=True)
         self.conv3 = nn.Conv2d(planes, out, 1, bias=False)

@@ -1,0 +1,168 @@
+"""Multimodal classifier of listening-to-stars-2025 (Fig. 2) and the Table 4 configurations.
+
+Each chosen modality is a branch flux -> 256: 'spec1d' (8-layer 1D CNN + attention), 'image'
+(SpectrumImage render -> EPSANet-50), 'mel' / 'mfcc' / 'lfcc' (AudioFeature -> 3-layer CNN). The
+embeddings are concatenated and one Linear maps them to the logits.
+
+The model owns its feature modules, so `model(flux)` renders images and audio features on the
+model's device inside forward. Those modules hold only fixed buffers (filter banks, windows); we
+re-register their buffers as non-persistent so they stay out of the state dict (and out of
+model.safetensors: nothing to keep in sync, and no shared-storage tensors for safetensors to refuse)
+while still moving with `.to(device)`.
+
+Table 4 uses the 1D branch with Coordinate Attention: the paper picks CoordAtt after Table 3 "for
+use in all subsequent experiments involving spectral data", so `attn='coordatt'` is the default.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+
+from .audio_cnn import AudioBranch
+from .cnn1d import CNN1DBranch, output_shape
+from .epsanet import EPSANetBranch
+from .registry import register_model
+
+MODALITIES = ("spec1d", "image", "mel", "mfcc", "lfcc")
+AUDIO = ("mel", "mfcc", "lfcc")
+
+
+def freeze_feature(module: nn.Module) -> nn.Module:
+    """Make a fixed feature module stateless for saving: buffers non-persistent, no grads to params."""
+    for sub in module.modules():
+        for name, buf in list(sub._buffers.items()):
+            if buf is not None:
+                sub.register_buffer(name, buf, persistent=False)
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module
+
+
+def spectrum_image(image_size: int) -> nn.Module:
+    """The plotted-spectrum renderer, (B, L) -> (B, 3, image_size, image_size)."""
+    from ..features.image import SpectrumImage
+
+    return SpectrumImage(out_size=image_size)
+
+
+def audio_feature(kind: str, preset: str) -> nn.Module:
+    """An audio feature, (B, L) -> (B, 1, F, T)."""
+    from ..features.audio import AudioFeature
+
+    return AudioFeature(kind, preset=preset)
+
+
+class FeatureBranch(nn.Module):
+    """flux (B, L) -> fixed feature module (or none) -> trainable net -> (B, net.out_dim)."""
+
+    def __init__(self, feature: nn.Module | None, net: nn.Module) -> None:
+        super().__init__()
+        self.feature = freeze_feature(feature) if feature is not None else None
+        self.net = net
+        self.out_dim: int = net.out_dim
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        x = self.feature(flux) if self.feature is not None else flux
+        return self.net(x)
+
+
+class FusionClassifier(nn.Module):
+    """(B, input_len) flux -> (B, n_classes) logits from the concatenated branch embeddings.
+
+    Args:
+        modalities: any non-empty subset of MODALITIES; branches run in MODALITIES order.
+        attn: attention of the 'spec1d' branch (a create_attn1d name).
+        audio_preset: AudioFeature preset ('paper' or 'authors-code').
+        image_size: side of the rendered spectrum image.
+        epsanet_layers: blocks per EPSANet stage ((3, 4, 6, 3) is EPSANet-50).
+    """
+
+    def __init__(
+        self,
+        modalities: Sequence[str] = MODALITIES,
+        attn: str = "coordatt",
+        audio_preset: str = "paper",
+        image_size: int = 224,
+        epsanet_layers: Sequence[int] = (3, 4, 6, 3),
+        n_classes: int = 8,
+        input_len: int = 3700,
+    ) -> None:
+        super().__init__()
+        if isinstance(modalities, str):
+            modalities = (modalities,)
+        unknown = sorted(set(modalities) - set(MODALITIES))
+        if unknown or not modalities:
+            raise ValueError(
+                f"modalities must be a non-empty subset of {MODALITIES}; got {tuple(modalities)}"
+            )
+        self.branches = nn.ModuleDict()
+        for name in (m for m in MODALITIES if m in modalities):
+            if name == "spec1d":
+                branch = FeatureBranch(None, CNN1DBranch(input_len=input_len, attn=attn))
+            elif name == "image":
+                branch = FeatureBranch(spectrum_image(image_size), EPSANetBranch(epsanet_layers))
+            else:
+                feature = audio_feature(name, audio_preset)
+                branch = FeatureBranch(feature, AudioBranch(output_shape(feature, (input_len,))))
+            self.branches[name] = branch
+        self.classifier = nn.Linear(sum(b.out_dim for b in self.branches.values()), n_classes)
+
+    def embed(self, flux: torch.Tensor) -> torch.Tensor:
+        """(B, input_len) -> (B, 256 * n_modalities) concatenated embeddings."""
+        return torch.cat([branch(flux) for branch in self.branches.values()], dim=1)
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embed(flux))
+
+
+@register_model
+def fusion(
+    modalities: Sequence[str] = MODALITIES,
+    attn: str = "coordatt",
+    audio_preset: str = "paper",
+    image_size: int = 224,
+    epsanet_layers: Sequence[int] = (3, 4, 6, 3),
+    n_classes: int = 8,
+    input_len: int = 3700,
+) -> FusionClassifier:
+    """Multimodal fusion of any subset of spec1d / image / mel / mfcc / lfcc."""
+    return FusionClassifier(
+        modalities, attn, audio_preset, image_size, epsanet_layers, n_classes, input_len
+    )
+
+
+TABLE4 = {
+    "mm_1d": ("spec1d",),
+    "mm_2d": ("image",),
+    "mm_mel": ("mel",),
+    "mm_mfcc": ("mfcc",),
+    "mm_lfcc": ("lfcc",),
+    "mm_1d_2d": ("spec1d", "image"),
+    "mm_1d_audio": ("spec1d", "mel", "mfcc", "lfcc"),
+    "mm_all": MODALITIES,
+}
+
+
+def _table4_builder(name: str, modalities: tuple[str, ...]):
+    def build(**kw) -> FusionClassifier:
+        kw.setdefault("modalities", modalities)
+        return fusion(**kw)
+
+    # An explicit signature so `spectype models` and the tests see the kwargs.
+    sig = inspect.signature(fusion)
+    params = [
+        q.replace(default=modalities) if q.name == "modalities" else q
+        for q in sig.parameters.values()
+    ]
+    build.__signature__ = sig.replace(parameters=params)
+    build.__name__ = name
+    build.__doc__ = f"Table 4 row: {' + '.join(modalities)} (fusion with modalities={modalities})."
+    return build
+
+
+for _name, _mods in TABLE4.items():
+    register_model(_table4_builder(_name, _mods), name=_name)

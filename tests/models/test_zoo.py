@@ -1,0 +1,55 @@
+"""Every registered (non-GAN) model: forward + backward on a tiny batch, logits (B, n_classes)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+
+from spectype.models import create_model, list_models
+from spectype.models.registry import _MODELS
+
+N_CLASSES, INPUT_LEN = 4, 512
+# Small settings for whichever of these a builder accepts (images 32 px, one block per stage).
+SMALL = {"input_len": INPUT_LEN, "n_classes": N_CLASSES, "image_size": 32, "layers": (1, 1, 1, 1),
+         "epsanet_layers": (1, 1, 1, 1)}  # fmt: skip
+
+CLASSIFIERS = [n for n in list_models() if not n.startswith("gan_")]
+
+
+def small_kwargs(name: str) -> dict:
+    params = inspect.signature(_MODELS[name]).parameters
+    return {k: v for k, v in SMALL.items() if k in params}
+
+
+def test_table_models_are_registered():
+    expected = {f"cnn1d_{a}" for a in ("none", "se", "eca", "gct", "bam", "coordatt", "cca")}
+    expected |= {
+        "mm_1d",
+        "mm_2d",
+        "mm_mel",
+        "mm_mfcc",
+        "mm_lfcc",
+        "mm_1d_2d",
+        "mm_1d_audio",
+        "mm_all",
+    }
+    expected |= {"epsanet50", "racnet", "fusion"}
+    assert expected <= set(CLASSIFIERS)
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_forward_backward(name):
+    torch.manual_seed(0)
+    kw = small_kwargs(name)
+    assert {"n_classes", "input_len"} <= set(kw)
+    model = create_model(name, **kw)
+    assert model.spectype_arch == {"name": name, "kwargs": kw}
+    flux = torch.rand(2, INPUT_LEN)
+    logits = model(flux)
+    assert logits.shape == (2, N_CLASSES)
+    assert torch.isfinite(logits).all()
+    logits.logsumexp(1).sum().backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"no gradient reached {missing[:5]}"
