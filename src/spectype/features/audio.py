@@ -107,14 +107,23 @@ def _spec_params(kind: str, kw: dict) -> dict:
     n_fft = spec.get("n_fft", 400)
     win = spec.get("win_length") or n_fft
     hop = spec.get("hop_length") or win // 2
-    return {"n_fft": n_fft, "win_length": win, "hop_length": hop, "center": spec.get("center", True)}
+    return {
+        "n_fft": n_fft,
+        "win_length": win,
+        "hop_length": hop,
+        "center": spec.get("center", True),
+    }
 
 
 def audio_feature_shape(kind: str, preset: str = "paper", input_len: int = 3700) -> tuple[int, int]:
     """``(F, T)`` of a feature for a flux vector of ``input_len`` pixels, without running it."""
     kw = _check(kind, preset)
     p = _spec_params(kind, kw)
-    n_bins = {"mel": kw.get("n_mels", 128), "mfcc": kw.get("n_mfcc", 40), "lfcc": kw.get("n_lfcc", 40)}
+    n_bins = {
+        "mel": kw.get("n_mels", 128),
+        "mfcc": kw.get("n_mfcc", 40),
+        "lfcc": kw.get("n_lfcc", 40),
+    }
     if p["center"]:
         n_frames = 1 + input_len // p["hop_length"]
     else:
@@ -168,16 +177,19 @@ class AudioFeature(nn.Module):
         self.register_buffer("fbank", fbank[used].contiguous().float())
         self.register_buffer("dct", None if dct is None else dct.contiguous().float())
 
-        # A DFT by matmul costs win * n_used per frame, an rfft about n_fft * log2(n_fft) * 3;
+        # A DFT by matmul costs win * n_used MACs per frame, an rfft roughly 6 n_fft log2(n_fft)
+        # flops (measured crossover on 2 CPU cores);
         # the matmul wins for windows much shorter than n_fft (80 of 512 in the paper).
-        self.use_matmul = self.win_length * len(used) < 3 * self.n_fft * math.log2(self.n_fft)
+        self.use_matmul = self.win_length * len(used) < 6 * self.n_fft * math.log2(self.n_fft)
         window = torch.hann_window(self.win_length, periodic=True, dtype=torch.float64)
         if self.use_matmul:
             # The window sits centred in the n_fft frame; the offset is only a phase that
             # the power spectrum discards, so the basis starts at the window's first sample.
             n = torch.arange(self.win_length, dtype=torch.float64)[:, None]
             ang = 2 * math.pi * n * used.double()[None, :] / self.n_fft
-            basis = torch.cat([window[:, None] * torch.cos(ang), window[:, None] * torch.sin(ang)], 1)
+            basis = torch.cat(
+                [window[:, None] * torch.cos(ang), window[:, None] * torch.sin(ang)], 1
+            )
             self.register_buffer("basis", basis.float())
             self.register_buffer("window", None)
         else:

@@ -1,0 +1,237 @@
+"""Image of the plotted spectrum (paper §2, "visual modality").
+
+What the authors fed EPSANet: the flux drawn as a black line on white with matplotlib, no axes,
+on a 16 x 16 inch figure at 32 dpi (512 x 512 px), turned grayscale, repeated to 3 channels and
+resized to 224 x 224.
+
+* `render_reference` / `reference_image_batch`: that matplotlib path, one spectrum at a time
+  (about 20 ms each on a laptop core). The ground truth for the fast renderer and the baseline
+  of benchmarks/bench_features.py.
+* `SpectrumImage`: a batched renderer in pure torch (CPU or GPU) that approximates it; the
+  fidelity figures (MAE, SSIM at 224 x 224) are in docs/features.md and bounded by tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "AXES_MARGIN",
+    "DEFAULT_LINE_WIDTH",
+    "SpectrumImage",
+    "reference_image_batch",
+    "render_reference",
+    "ssim",
+]
+
+#: matplotlib's default autoscale margins (rcParams axes.xmargin / axes.ymargin).
+AXES_MARGIN = 0.05
+#: matplotlib's default line width, 1.5 pt, in pixels at 32 dpi: 1.5 * 32 / 72.
+MPL_LINE_WIDTH_PX = 1.5 * 32 / 72
+# Fitted: 0.6 px gives the lowest MAE against render_reference on synthetic and LAMOST
+# spectra (0.667 is a little darker, since overlapping strokes are only clipped, not unioned).
+DEFAULT_LINE_WIDTH = 0.6
+REFERENCE_DPI = 32
+
+
+def render_reference(flux: np.ndarray, size: int = 512, dpi: int = REFERENCE_DPI) -> np.ndarray:
+    """Draw one spectrum as the authors did: ``(L,)`` flux -> ``(size, size)`` uint8 grayscale.
+
+    A ``size / dpi`` inch square figure (16 in at 32 dpi for 512 px) whose axes fill it, axis
+    off, the flux against its pixel index as a black line of matplotlib's default width
+    (1.5 pt) with the default autoscale margins (5 % of the data range on each side).
+    Uses the Agg canvas directly (no pyplot state), so it is safe to call from workers.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    flux = np.asarray(flux, dtype=np.float64).ravel()
+    fig = Figure(figsize=(size / dpi, size / dpi), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xmargin(AXES_MARGIN)
+    ax.set_ymargin(AXES_MARGIN)
+    ax.plot(flux, color="black", linewidth=1.5)
+    ax.axis("off")
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    return np.asarray(Image.fromarray(rgba).convert("L"))
+
+
+def reference_image_batch(flux: np.ndarray | Tensor, out_size: int = 224) -> Tensor:
+    """The authors' image pipeline per spectrum: ``(B, L)`` -> ``(B, 3, out_size, out_size)``.
+
+    matplotlib render (`render_reference`) -> grayscale PIL image -> 3 channels ->
+    ``torchvision.transforms.Resize`` (PIL bilinear, antialiased) -> float in [0, 1].
+    """
+    from PIL import Image
+    from torchvision.transforms import functional as TF
+
+    arr = flux.detach().cpu().numpy() if isinstance(flux, Tensor) else np.asarray(flux)
+    arr = np.atleast_2d(arr)
+    out = []
+    for row in arr:
+        img = Image.fromarray(render_reference(row)).convert("RGB")
+        img = TF.resize(img, [out_size, out_size], interpolation=TF.InterpolationMode.BILINEAR)
+        out.append(TF.pil_to_tensor(img))
+    return torch.stack(out).float().div_(255.0)
+
+
+def _axis_limits(y: Tensor) -> tuple[Tensor, Tensor]:
+    """matplotlib autoscale limits of the y data: ``(B, L)`` -> lo, hi each ``(B, 1)``."""
+    ymin = y.amin(dim=1, keepdim=True)
+    ymax = y.amax(dim=1, keepdim=True)
+    span = ymax - ymin
+    lo, hi = ymin - AXES_MARGIN * span, ymax + AXES_MARGIN * span
+    # A flat line: matplotlib's nonsingular() widens the limits about it, so it sits centred.
+    flat = span <= 1e-12 * torch.clamp(ymax.abs(), min=1.0)
+    pad = torch.where(ymin.abs() > 0, AXES_MARGIN * ymin.abs(), torch.full_like(ymin, AXES_MARGIN))
+    lo = torch.where(flat, ymin - pad, lo)
+    hi = torch.where(flat, ymax + pad, hi)
+    return lo, hi
+
+
+class SpectrumImage(nn.Module):
+    """Batched torch renderer of the plotted spectrum, approximating `reference_image_batch`.
+
+    Args:
+        out_size: side of the output image (224 for EPSANet).
+        canvas: side of the square canvas the line is drawn on before resizing (512, as the
+            authors' 16 in x 32 dpi figure).
+        line_width: stroke width in canvas pixels (fitted 0.6; matplotlib draws 1.5 pt at
+            32 dpi = 0.667 px).
+        max_chunk_pixels: canvas pixels rasterised at once; bounds memory to about
+            ``4 * max_chunk_pixels`` bytes whatever the batch size.
+
+    Shapes: forward ``(B, L)`` flux -> ``(B, 3, out_size, out_size)`` float in [0, 1]
+    (white 1, line dark; the 3 channels are one expanded view).
+
+    How: each consecutive pair of samples is a segment in canvas pixels (matplotlib's
+    autoscale limits: 5 % margins on both axes). A segment spreads its stroke area
+    ``line_width * length`` evenly over the rows it covers (its vertical extent plus the
+    stroke width) in the column of its midpoint; a difference array (4 scatter-adds per
+    segment, linear weights at the fractional ends) and one cumulative sum along the rows turn
+    that into per-pixel coverage, clipped at 1. Segments wider than half a pixel are split
+    first. The canvas is then resized with antialiased bilinear interpolation, as
+    ``transforms.Resize`` does. Cost: O(B * L) scatters plus O(B * canvas^2) for the cumulative
+    sum and resize, done in chunks of ``max_chunk_pixels``.
+    """
+
+    def __init__(
+        self,
+        out_size: int = 224,
+        canvas: int = 512,
+        line_width: float = DEFAULT_LINE_WIDTH,
+        max_chunk_pixels: int = 1 << 23,
+    ):
+        super().__init__()
+        self.out_size, self.canvas, self.line_width = out_size, canvas, float(line_width)
+        self.max_chunk_pixels = max_chunk_pixels
+
+    def extra_repr(self) -> str:
+        return f"out_size={self.out_size}, canvas={self.canvas}, line_width={self.line_width:.3f}"
+
+    def forward(self, flux: Tensor) -> Tensor:
+        if flux.dim() != 2 or flux.shape[1] < 2:
+            raise ValueError(f"expected flux of shape (B, L) with L >= 2, got {tuple(flux.shape)}")
+        if not flux.is_floating_point() or flux.dtype == torch.float64:
+            flux = flux.float()
+        per_item = self.canvas * (self.canvas + 2)
+        chunk = max(1, self.max_chunk_pixels // per_item)
+        outs = [self._render(part) for part in flux.split(chunk)]
+        gray = torch.cat(outs)  # (B, 1, out, out)
+        return gray.expand(-1, 3, -1, -1)
+
+    def _render(self, y: Tensor) -> Tensor:
+        b, n = y.shape
+        size, w = self.canvas, self.line_width
+        # x limits: index 0 .. n-1 with 5 % margins; pixels per sample step:
+        x_span = (n - 1) * (1 + 2 * AXES_MARGIN)
+        step = size / x_span
+        if step > 0.5:  # keep every segment within about one column
+            up = math.ceil(step / 0.5)
+            y = F.interpolate(y[:, None], size=(n - 1) * up + 1, mode="linear", align_corners=True)
+            y = y[:, 0]
+            n, step = y.shape[1], step / up
+        lo, hi = _axis_limits(y)
+        rows = (hi - y) / (hi - lo) * size  # (b, n), 0 at the top edge
+        xs = (torch.arange(n, device=y.device, dtype=y.dtype) + AXES_MARGIN * (n - 1)) * step
+        # Tent split of each segment between the two columns nearest its midpoint, which
+        # stands in for the antialiased horizontal extent of the stroke.
+        mid = (xs[:-1] + xs[1:]) * 0.5 - 0.5
+        left = mid.floor()
+        wright = mid - left  # (n-1,)
+
+        r0, r1 = rows[:, :-1], rows[:, 1:]
+        dy = (r1 - r0).abs()
+        # Stroke area spread over the covered rows: density per unit row height.
+        dens = w * torch.sqrt(dy * dy + step * step) / (dy + w)
+        a = (torch.minimum(r0, r1) - 0.5 * w).clamp_(0, size)
+        c = (torch.maximum(r0, r1) + 0.5 * w).clamp_(0, size)
+
+        # Difference array over rows, laid out (item, col, row): the cumulative sum then runs
+        # along the contiguous axis (PyTorch's CPU cumsum over a strided axis is ~3x slower).
+        depth = size + 2
+        item = torch.arange(b, device=y.device)[:, None] * size
+        idx, val = [], []
+        for col, cw in ((left, 1.0 - wright), (left + 1, wright)):
+            base = (item + col.clamp(0, size - 1).long()[None, :]) * depth
+            d = dens * cw
+            for edge, sign in ((a, 1.0), (c, -1.0)):
+                n0 = edge.floor()
+                frac = edge - n0
+                flat = base + n0.long()
+                idx += [flat, flat + 1]
+                val += [sign * d * (1 - frac), sign * d * frac]
+        diff = torch.zeros(b * size * depth, device=y.device, dtype=y.dtype)
+        diff.index_add_(0, torch.cat(idx, 1).reshape(-1), torch.cat(val, 1).reshape(-1))
+        cover = diff.view(b, size, depth).cumsum_(-1)[:, :, :size].clamp_(max=1.0)
+        # Resizing is linear with weights summing to 1, so invert (1 - coverage) after it;
+        # it is separable and square, so it can run on the transposed canvas.
+        img = F.interpolate(
+            cover.unsqueeze(1),
+            size=(self.out_size, self.out_size),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )
+        return 1.0 - img.transpose(-1, -2)  # (b, 1, row, col)
+
+
+def _gaussian_window(size: int, sigma: float, device, dtype) -> Tensor:
+    g = torch.exp(
+        -((torch.arange(size, device=device, dtype=dtype) - (size - 1) / 2) ** 2) / (2 * sigma**2)
+    )
+    return g / g.sum()
+
+
+def ssim(
+    a: Tensor, b: Tensor, data_range: float = 1.0, win: int = 11, sigma: float = 1.5
+) -> Tensor:
+    """Structural similarity (Wang et al. 2004, gaussian 11 x 11 window, sigma 1.5).
+
+    ``(B, C, H, W)`` pairs in ``[0, data_range]`` -> ``(B,)`` mean SSIM over channels and the
+    valid (unpadded) window positions; population (not sample) variances.
+    """
+    a, b = a.double(), b.double()
+    g = _gaussian_window(win, sigma, a.device, a.dtype)
+    ch = a.shape[1]
+    kx = g.view(1, 1, 1, win).repeat(ch, 1, 1, 1)
+    ky = g.view(1, 1, win, 1).repeat(ch, 1, 1, 1)
+
+    def blur(t: Tensor) -> Tensor:
+        return F.conv2d(F.conv2d(t, kx, groups=ch), ky, groups=ch)
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_a, mu_b = blur(a), blur(b)
+    saa = blur(a * a) - mu_a**2
+    sbb = blur(b * b) - mu_b**2
+    sab = blur(a * b) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2))
+    return s.mean(dim=(1, 2, 3))
