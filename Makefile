@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared/data
 OUT    ?= out/demo
 
-.PHONY: venv test demo bench lint clean
+.PHONY: venv test demo bench lint clean default-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# Retrain the shipped model (minutes on 2 cores): simulate+mix -> train -> evaluate -> copy.
+DM := out/default_model
+default-model: $(STAMP)
+	$(VENV)/bin/spectype simulate --per-class 600 --real $(SHARED)/lamost --max-real-fraction 0.5 --data-root $(SHARED) --seed 0 -o $(DM)/data.h5
+	$(VENV)/bin/spectype train --config configs/default_model.yaml --data $(DM)/data.h5 --out $(DM)/run
+	$(VENV)/bin/spectype evaluate $(DM)/run --data $(DM)/data.h5 --split test -o $(DM)/eval
+	rm -rf src/spectype/pretrained/default && mkdir -p src/spectype/pretrained
+	cp -r $(DM)/run/best src/spectype/pretrained/default
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

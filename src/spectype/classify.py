@@ -183,6 +183,36 @@ def iter_preprocessed(
             yield fut.result()
 
 
+def is_pack(path: Path) -> bool:
+    return Path(path).suffix in (".h5", ".hdf5")
+
+
+def iter_pack_items(pack_path: str, preprocess_cfg: dict, chunk: int = 4096) -> Iterator[list[_Item]]:
+    """Items from an HDF5 pack: its rows are already preprocessed, so only slices are read."""
+    import h5py
+
+    from .datasets import Pack
+    from .errors import ConfigError
+
+    pack = Pack(pack_path)
+    pre = pack.params.get("preprocess", {})
+    for key in ("n_pix", "log10_start", "log10_step", "norm"):
+        if key in pre and key in preprocess_cfg and pre[key] != preprocess_cfg[key]:
+            raise ConfigError(
+                f"{pack_path}: pack preprocessing {key}={pre[key]!r} differs from the model's "
+                f"{preprocess_cfg[key]!r}; classify the original files instead"
+            )
+    with h5py.File(pack_path, "r") as h5:
+        flux = h5["flux"]
+        for lo in range(0, len(pack), chunk):
+            block = flux[lo : lo + chunk]
+            yield [
+                _Item(path=str(pack.paths[r]), index=int(pack.row_index[r]), id=str(pack.ids[r]),
+                      snr_i=float(pack.snr_i[r]), flux=block[r - lo], coverage=float("nan"))
+                for r in range(lo, min(lo + chunk, len(pack)))
+            ]
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -331,7 +361,9 @@ def classify_files(
 
     output = Path(output)
     writer = ResultWriter(output, opts.part_rows)
-    files = [str(p) for p in expand_inputs(paths)]
+    paths = [Path(p) for p in paths]
+    packs = [str(p) for p in paths if p.is_file() and is_pack(p)]
+    files = [str(p) for p in expand_inputs([p for p in paths if not (p.is_file() and is_pack(p))])] if len(packs) < len(paths) else []
     summary = ClassifySummary(output=output, n_files=len(files))
     if opts.resume:
         done = writer.done_files()
@@ -366,7 +398,17 @@ def classify_files(
     progress = _progress(opts.progress, len(todo))
     with progress as bar:
         task = bar.add_task("classify", total=len(todo)) if bar else None
-        for items in iter_preprocessed(todo, pre_cfg, workers, opts.files_per_task):
+        sources = iter_preprocessed(todo, pre_cfg, workers, opts.files_per_task)
+        if packs:
+            import itertools
+
+            done_keys = writer.done_keys() if opts.resume else set()
+            pack_items = (
+                [it for it in items if (it.path, it.index) not in done_keys]
+                for pack in packs for items in iter_pack_items(pack, pre_cfg)
+            )
+            sources = itertools.chain(sources, pack_items)
+        for items in sources:
             files_in_task = {it.path for it in items}
             for it in items:
                 summary.n_spectra += 1

@@ -19,6 +19,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, help="random seed (draws and split)"),
         libraries: str = typer.Option("stelib,boss", help="source libraries: stelib,boss,pickles"),
         real: Path | None = typer.Option(None, "--real", help="real LAMOST folder or catalogue to mix in"),
+        max_real_fraction: float = typer.Option(
+            1.0, "--max-real-fraction", help="cap real spectra at this fraction of --per-class (the rest simulated)"),
         data_root: Path | None = typer.Option(None, "--data-root", help="shared data root (libraries/, lamost/)"),
         noise_mode: str = typer.Option("photon", help="noise variance model: photon | scaled"),
         ebv_mean: float = typer.Option(0.1, help="mean of the exponential E(B-V) draw"),
@@ -37,6 +39,7 @@ def register(app: typer.Typer) -> None:
                 per_class=per_class,
                 libraries=[x.strip().lower() for x in libraries.split(",") if x.strip()],
                 real=real,
+                max_real_fraction=max_real_fraction,
                 fits_dir=fits_dir,
                 seed=seed,
                 sim=SimConfig(noise_mode=noise_mode, ebv_mean=ebv_mean, distortion_amplitude=distortion_amplitude),

@@ -167,9 +167,15 @@ def build_simulated_dataset(
     workers: int | None = None,
     sources: list[SourceStar] | None = None,
     profiles: list[NoiseProfile] | None = None,
+    max_real_fraction: float = 1.0,
 ) -> SimulateResult:
     """Simulate `per_class` spectra per class (less the real ones given with `real`), split
-    by source star, and write one pack to `out` (and LAMOST FITS files to fits_dir)."""
+    by source star, and write one pack to `out` (and LAMOST FITS files to fits_dir).
+
+    max_real_fraction caps real spectra at that fraction of `per_class`, so every class also
+    gets simulations: otherwise "looks simulated" would itself predict the classes the real
+    sample lacks, a shortcut a classifier would learn instead of the spectral types.
+    """
     sim = sim or SimConfig()
     root = Path(data_root) if data_root else shared_data_root()
     classes = [c for c in CLASSES if c in set(classes)]
@@ -189,7 +195,7 @@ def build_simulated_dataset(
         for spec, lab in real_spectra(real, classes):
             by_cls.setdefault(lab.cls, []).append((spec, lab))
         for cls, items in by_cls.items():
-            order = rng.permutation(len(items))[:per_class]
+            order = rng.permutation(len(items))[: int(per_class * max_real_fraction)]
             for k in order:
                 spec, lab = items[k]
                 try:
