@@ -1,10 +1,17 @@
 """Real vs simulated A/F/G at matched SNR: cross-validated ROC AUC of a logistic regression.
 
-python experiments/simulator/two_sample.py   (prints AUC per noise model, top wavelengths)
+python experiments/simulator/two_sample.py [--variants v0,v1,v2]
+  v0  library tellurics left in (STELIB uncorrected), no telluric step  (the old simulator)
+  v1  STELIB telluric bands divided out (load_sources default), no telluric step
+  v2  v1 + the real-data telluric residual step (SimConfig.telluric, the default)
+  v3  v2, and each simulation's source is the one nearest the real spectrum's subtype
+      (v0-v2 draw any source of the class, so subtype mix differs from the real sample)
+-> out/simulator/two_sample.json, coef_<variant>.npy
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import numpy as np
@@ -24,12 +31,27 @@ from spectype.simulate import (
     simulate_source,
 )
 
+VARIANTS = {  # (STELIB telluric-corrected, config, match subtype)
+    "v0": (False, SimConfig(telluric=False), False),
+    "v1": (True, SimConfig(telluric=False), False),
+    "v2": (True, SimConfig(telluric=True), False),
+    "v3": (True, SimConfig(telluric=True), True),
+}
 
-def simulate_matched(real, sources, cfg, profiles, dists, seed):
+
+def simulate_matched(real, sources, cfg, profiles, dists, seed, match_subtype=False):
+    """One simulation per real spectrum: same class (and, with match_subtype, a source among
+    the nearest in subtype code), target SNR = its SNRG."""
+    from spectype.labels import parse_label
+
     rng = np.random.default_rng(seed)
     X, groups = [], []
-    for _flux, cls, _sub, snr, _ in real:
+    for _flux, cls, sub, snr, _ in real:
         cand = [s for s in sources if s.label.cls == cls]
+        code = parse_label(sub).code
+        if match_subtype and code is not None:
+            d = np.array([abs((s.label.code if s.label.code is not None else 99) - code) for s in cand])
+            cand = [s for s, di in zip(cand, d, strict=True) if di <= d.min() + 0.5]
         src = cand[rng.integers(len(cand))]
         snr = snr if np.isfinite(snr) and snr > 5 else 30.0
         spec = batch_spectra(simulate_source(src, 1, cfg, dists, profiles, rng, snr=np.array([snr])))[0]
@@ -39,6 +61,7 @@ def simulate_matched(real, sources, cfg, profiles, dists, seed):
 
 
 def auc(real, Xs, gs, seed=0):
+    """Grouped 5-fold CV AUC of real (0) vs sim (1), and the full-data coefficients."""
     Xr = np.array([r[0] for r in real])
     X = np.vstack([Xr, Xs])
     y = np.r_[np.zeros(len(Xr)), np.ones(len(Xs))]
@@ -50,26 +73,47 @@ def auc(real, Xs, gs, seed=0):
     return float(roc_auc_score(y, p)), clf.coef_[0]
 
 
+def top_regions(grid, coef, n_pix=40, merge=15.0):
+    """The n_pix largest-|coef| pixels merged into wavelength ranges [(lo, hi, sign)]."""
+    idx = np.sort(np.argsort(-np.abs(coef))[:n_pix])
+    out = []
+    for i in idx:
+        w = float(grid[i])
+        if out and w - out[-1][1] <= merge:
+            out[-1][1] = w
+        else:
+            out.append([w, w, "+" if coef[i] > 0 else "-"])
+    return [(round(a), round(b), s) for a, b, s in out]
+
+
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variants", default="v0,v1,v2,v3")
+    a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     root = shared_data_root()
     real = real_lamost(("A", "F", "G"), max_per_class=300)
-    sources = load_sources(("stelib", "boss"), root / "libraries", ("A", "F", "G"))
     profiles = load_noise_profiles_from(root / "lamost", 200, 0)
     dists = RealDistributions.from_params_csv(root / "lamost" / "dr10_params.csv")
     grid = PreprocessConfig().grid()
-    results = {}
-    for name, cfg in {
-        "before (scaled noise)": SimConfig(noise_mode="scaled"),
-        "after (photon noise)": SimConfig(noise_mode="photon"),
-    }.items():
-        Xs, gs = simulate_matched(real, sources, cfg, profiles, dists, 1)
-        a, coef = auc(real, Xs, gs)
+    path = OUT / "two_sample.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results = {k: v for k, v in results.items() if k in VARIANTS}
+    src_cache = {}
+    for name in a.variants.split(","):
+        correct, cfg, match = VARIANTS[name]
+        if correct not in src_cache:
+            src_cache[correct] = load_sources(("stelib", "boss"), root / "libraries", ("A", "F", "G"),
+                                              telluric_correct=correct)
+        Xs, gs = simulate_matched(real, src_cache[correct], cfg, profiles, dists, 1, match)
+        auc_, coef = auc(real, Xs, gs)
         top = grid[np.argsort(-np.abs(coef))[:10]].round(0).tolist()
-        results[name] = {"auc": a, "top_wavelengths": top, "n_real": len(real), "n_sim": len(Xs)}
-        print(name, json.dumps(results[name]))
-        np.save(OUT / f"coef_{name.split()[0]}.npy", coef)
-    (OUT / "two_sample.json").write_text(json.dumps(results, indent=1))
+        results[name] = {"auc": auc_, "stelib_telluric_corrected": correct, "telluric_step": cfg.telluric, "match_subtype": match,
+                         "top_wavelengths": top, "top_regions": top_regions(grid, coef),
+                         "n_real": len(real), "n_sim": len(Xs)}
+        print(name, json.dumps(results[name]), flush=True)
+        np.save(OUT / f"coef_{name}.npy", coef)
+        path.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Chain per source star: convolve to R≈1800 (resolution) -> RV from real LAMOST z (rebin) ->
 reddening (dust_extinction) -> smooth flux-calibration distortion -> flux-conserving rebin
-onto the LAMOST grid -> noise from a real LAMOST error profile and mask (noise) -> LAMOST
+onto the LAMOST grid -> telluric O₂/H₂O bands (telluric) -> noise from a real LAMOST error profile and mask (noise) -> LAMOST
 FITS (fits) or an HDF5 pack split by source star (dataset).
 """
 
@@ -43,6 +43,13 @@ from .sources import (
     prepare_source,
     star_group_id,
 )
+from .telluric import (
+    TELLURIC_WINDOWS,
+    TelluricModel,
+    band_ratio,
+    telluric_from_profiles,
+    template_from_ratios,
+)
 
 __all__ = [
     "CumulativeSpectrum", "NoiseProfile", "RealDistributions", "SimBatch", "SimConfig", "SimulateResult",
@@ -53,4 +60,5 @@ __all__ = [
     "measure_fwhm", "noise_ivar", "normalise_star_name", "prepare_source", "profile_from_spectrum",
     "real_spectra", "rebin_shifted", "redden", "shared_data_root", "sigma_ln_from_resolution",
     "simulate_source", "star_group_id", "write_lamost_fits", "write_pack",
+    "TELLURIC_WINDOWS", "TelluricModel", "band_ratio", "telluric_from_profiles", "template_from_ratios",
 ]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .telluric import band_ratio
+
 G_BAND = (4000.0, 5500.0)
 I_BAND = (6900.0, 8300.0)
 NOISE_MODES = ("scaled", "photon")
@@ -34,6 +36,9 @@ class NoiseProfile:
     ormask: np.ndarray
     flux_smooth: np.ndarray
     snr_g: float | None = None
+    # flux / side-band continuum in the telluric windows, 1 elsewhere, NaN where bad (m,);
+    # the telluric template is the median of these over profiles (telluric.py).
+    telluric_ratio: np.ndarray | None = None
 
 
 def profile_from_spectrum(
@@ -61,6 +66,7 @@ def profile_from_spectrum(
     good = np.isfinite(flux)
     filled = np.interp(grid, grid[good], flux[good]) if good.sum() > 1 else np.ones_like(grid)
     smooth = ndimage.median_filter(filled, smooth_pix, mode="nearest")
+    ratio = band_ratio(grid, np.where(good, flux, 0.0), good)
     return NoiseProfile(
         obsid=str(spec.meta.id),
         ivar=ivar,
@@ -68,6 +74,7 @@ def profile_from_spectrum(
         ormask=ormask,
         flux_smooth=smooth,
         snr_g=spec.meta.snr.get("g"),
+        telluric_ratio=ratio,
     )
 
 

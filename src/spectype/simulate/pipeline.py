@@ -1,7 +1,8 @@
 """The simulation chain for one source star, vectorised over its draws.
 
 convolved rest-frame source (once per star) -> Doppler shift + flux-conserving rebin onto
-the full LAMOST grid -> reddening -> flux-calibration distortion -> scale to the noise
+the full LAMOST grid -> reddening -> flux-calibration distortion -> telluric bands (observed
+frame, strength of the noise profile's real spectrum) -> scale to the noise
 profile's flux level -> noise from a real LAMOST error profile at a drawn SNR (its mask
 carried over) -> Spectrum with every parameter in meta.extra['sim'].
 """
@@ -29,6 +30,7 @@ from .noise import (
 from .rebin import lamost_full_grid, rebin_shifted
 from .reddening import draw_ebv, redden
 from .sources import SourceStar
+from .telluric import TelluricModel, telluric_from_profiles
 
 UNCOVERED_BIT = 1 << 23  # ANDMASK bit for pixels the source library does not cover
 MAX_ABS_RV_KMS = 600.0  # drop |cz| beyond this from the RV pool (galaxies, bad z)
@@ -54,6 +56,7 @@ class SimConfig:
     noise_mode: str = "photon"
     snr_min: float = 10.0
     snr_max: float | None = None
+    telluric: bool = True  # multiply by the empirical telluric template (telluric.py)
 
     def __post_init__(self) -> None:
         if self.noise_mode not in NOISE_MODES:
@@ -119,11 +122,17 @@ def simulate_source(
     profiles: list[NoiseProfile],
     rng: np.random.Generator,
     snr: np.ndarray | None = None,
+    telluric: TelluricModel | None = None,
 ) -> SimBatch:
     """n LAMOST-like simulations of `source`, each with its own RV, E(B−V), distortion,
-    noise profile and SNR (snr (n,) overrides the draw, e.g. to match a real sample)."""
+    noise profile and SNR (snr (n,) overrides the draw, e.g. to match a real sample).
+    With cfg.telluric, `telluric` (else one derived from `profiles`) multiplies the flux in
+    the observed frame; profiles without band ratios (synthetic ones) give none, and the
+    params record telluric_scale None."""
     if not profiles:
         raise ConfigError("no noise profiles: point --lamost-root at real LAMOST spectra")
+    if cfg.telluric and telluric is None:
+        telluric = _cached_telluric(profiles)
     wave = lamost_full_grid()
     rv = dists.draw_rv(rng, n)
     ebv = draw_ebv(rng, n, cfg.ebv_mean, cfg.ebv_max)
@@ -147,6 +156,10 @@ def simulate_source(
         # Put the simulation on the real spectrum's flux scale so the FITS looks like LAMOST.
         level = np.median(p.flux_smooth[gsel]) / max(np.median(np.abs(flux[j, gsel])), 1e-300)
         f = flux[j] * level
+        t_scale = None
+        if cfg.telluric and telluric is not None:
+            t_scale = telluric.scale_for(p.obsid, rng)
+            f = telluric.apply(f, t_scale)
         iv = noise_ivar(wave, f, p, float(snr[j]), cfg.noise_mode) * covered[j]
         out_f[j] = np.where(covered[j], add_gaussian_noise(f, iv, rng), 0.0)
         out_i[j] = iv
@@ -159,7 +172,7 @@ def simulate_source(
                 "subclass": source.subclass, "source_resolution": source.resolution,
                 "flags": list(source.flags), "rv_kms": float(rv[j]), "z": float(rv[j] / C_KMS),
                 "ebv": float(ebv[j]), "dist_coeffs": [float(c) for c in coeffs[j]],
-                "noise_obsid": p.obsid, "snr_target": float(snr[j]),
+                "noise_obsid": p.obsid, "snr_target": float(snr[j]), "telluric_scale": t_scale,
                 **{f"cfg_{k_}": v for k_, v in asdict(cfg).items()},
             }
         )
@@ -169,6 +182,18 @@ def simulate_source(
         prm["snr_g"] = float(snr_g[j])
         prm["snr_i"] = float(snr_i[j])
     return SimBatch(source, wave, out_f, out_i, andm, orm, params)
+
+
+_TELLURIC_CACHE: list = []  # [(profiles list, model)]: one entry, the list kept alive
+
+
+def _cached_telluric(profiles: list[NoiseProfile]) -> TelluricModel | None:
+    """telluric_from_profiles, computed once per profiles list (it is reused per source)."""
+    if _TELLURIC_CACHE and _TELLURIC_CACHE[0][0] is profiles:
+        return _TELLURIC_CACHE[0][1]
+    model = telluric_from_profiles(profiles)
+    _TELLURIC_CACHE[:] = [(profiles, model)]
+    return model
 
 
 def batch_spectra(batch: SimBatch, first_id: int = 0) -> list[Spectrum]:

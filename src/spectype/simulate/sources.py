@@ -107,7 +107,9 @@ def prepare_source(spec, library: str, r_target: float = 1800.0) -> SourceStar |
         log.debug("%s: label %r excluded (%s)", spec.meta.id, spec.meta.subclass, label.excluded)
         return None
     wave = air_to_vacuum(spec.wavelength) if spec.medium == "air" else spec.wavelength
-    good = spec.good
+    # Some STELIB files hold runs of exact zeros (e.g. HD037828 at 7580-7640 Å) that are
+    # not masked: treat them as gaps, which the convolution interpolates over.
+    good = spec.good & (spec.flux != 0)
     if not good.any() or wave[good][0] > REQUIRED_RANGE[0] or wave[good][-1] < REQUIRED_RANGE[1]:
         log.debug("%s: does not cover %s Å", spec.meta.id, REQUIRED_RANGE)
         return None
@@ -148,8 +150,11 @@ def load_sources(
     classes=None,
     r_target: float = 1800.0,
     workers: int = 1,
+    telluric_correct: bool = True,
 ) -> list[SourceStar]:
-    """Every usable source star of the given libraries (and classes, when given)."""
+    """Every usable source star of the given libraries (and classes, when given). With
+    telluric_correct, STELIB's uncorrected O₂/H₂O bands are divided out
+    (telluric.correct_library_tellurics), as LAMOST's pipeline removes them from real data."""
     root = Path(root)
     items = []
     for lib in libraries:
@@ -171,7 +176,13 @@ def load_sources(
             results = list(ex.map(_prepare_one, items, chunksize=8))
     else:
         results = [_prepare_one(it) for it in items]
-    return [s for s in results if s is not None]
+    sources = [s for s in results if s is not None]
+    if telluric_correct and "stelib" in libraries:
+        from .telluric import correct_library_tellurics
+
+        if correct_library_tellurics(sources, "stelib") is None:
+            log.warning("fewer than 5 STELIB sources: their telluric bands are left in")
+    return sources
 
 
 def count_sources(sources: list[SourceStar]) -> dict[str, dict[str, int]]:
