@@ -46,3 +46,11 @@ def test_demo_steps(tmp_path: Path, make_spectra):
     assert "| A |" in md and "| M |" in md
     assert ctx.outputs["summary_png"].stat().st_size > 10_000
     assert Pack(ctx.outputs["pack"]).class_names == ["A", "G", "M"]
+    # The main job: every file classified with the shipped model, bad ones recorded.
+    import pandas as pd
+
+    res = pd.read_parquet(ctx.outputs["classified"])
+    assert len(res) == 38 + 9  # one row per file in both folders, errors included
+    assert {"ok", "error"} == set(res.status)
+    assert ctx.outputs["confusion_png"].stat().st_size > 5_000
+    assert "Agreement with the header class" in md
