@@ -1,0 +1,337 @@
+"""Tables, figures and report.md of the O-star recognition experiment (see lcgan.py).
+
+Files written to the output folder (all atomically):
+    runs.csv                 one row per (run, seed): accuracy, O recall/precision, sizes
+    table.csv / table.md     per arm: median, IQR and min-max of accuracy and O recall over seeds
+    gan_eval_<gan>.csv / .md GAN-train / GAN-test per checkpoint (per seed; median over seeds)
+    sweep.csv                recogniser accuracy / O recall per GAN checkpoint (Fig. 7 data)
+    fig_accuracy_vs_iteration.png, fig_gan_eval_vs_iteration.png
+    source_counts.md         distinct O stars per library and per split; stars per class
+    failures.csv             (arm, seed, error) of anything that raised
+    report.md                settings, command, wall time, all the tables above
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_path, atomic_write_text
+from ..evaluate.report import markdown_table
+from .lcgan_data import CLASSES
+
+ARM_LABELS = {
+    "a_replication": "(a) replication only",
+    "b_lcgan": "(b) + LCGAN samples",
+    "c_sgan": "(c) + SGAN samples",
+    "d_simulator": "(d) + simulator spectra",
+}
+METRICS = ("accuracy", "O_recall")
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    atomic_write_text(path, df.to_csv(index=False))
+
+
+def _spread(v: pd.Series) -> dict:
+    v = v.dropna()
+    if v.empty:
+        return {"median": np.nan, "q25": np.nan, "q75": np.nan, "min": np.nan, "max": np.nan}
+    return {
+        "median": v.median(),
+        "q25": v.quantile(0.25),
+        "q75": v.quantile(0.75),
+        "min": v.min(),
+        "max": v.max(),
+    }
+
+
+def arm_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: seeds, then median / q25 / q75 / min / max of accuracy and O recall."""
+    rows = []
+    for arm, label in ARM_LABELS.items():
+        sub = runs[runs["run"] == arm] if len(runs) else runs
+        row = {"arm": label, "n_seeds": len(sub)}
+        for m in (*METRICS, "balanced_accuracy"):
+            for k, v in _spread(sub[m] if len(sub) else pd.Series(dtype=float)).items():
+                row[f"{m}_{k}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _table_md(table: pd.DataFrame) -> str:
+    def cell(r, m):
+        if not r["n_seeds"]:
+            return "n/a"
+        return (
+            f"{r[f'{m}_median']:.3f} (IQR {r[f'{m}_q25']:.3f}-{r[f'{m}_q75']:.3f}; "
+            f"range {r[f'{m}_min']:.3f}-{r[f'{m}_max']:.3f})"
+        )
+
+    shown = pd.DataFrame(
+        {
+            "arm": table["arm"],
+            "seeds": table["n_seeds"],
+            "accuracy, median (IQR; range)": [cell(r, "accuracy") for _, r in table.iterrows()],
+            "O recall, median (IQR; range)": [cell(r, "O_recall") for _, r in table.iterrows()],
+            "balanced acc. median": table["balanced_accuracy_median"],
+        }
+    )
+    return markdown_table(shown, ".3f")
+
+
+def gan_eval_summary(gan_eval: pd.DataFrame, gan: str) -> pd.DataFrame:
+    """Median (and min-max) of GAN-train, GAN-test, GAN-test recall, real-vs-real per iteration."""
+    sub = gan_eval[gan_eval["gan"] == gan] if len(gan_eval) else gan_eval
+    cols = [c for c in ("gan_train", "gan_test", "gan_test_recall", "real_vs_real") if c in sub]
+    if sub.empty or not cols:
+        return pd.DataFrame()
+    rows = []
+    for it, g in sub.dropna(subset=["iteration"]).groupby("iteration"):
+        row = {"iteration": int(it), "seeds": len(g)}
+        for c in cols:
+            s = _spread(g[c])
+            row[c] = f"{s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Recogniser metrics per (gan, iteration, seed): arms (b)/(c) at every checkpoint."""
+    if runs.empty:
+        return runs
+    sub = runs[runs["gan"].notna()]
+    return sub[
+        ["gan", "iteration", "seed", "run", "accuracy", "O_recall", "balanced_accuracy"]
+    ].sort_values(["gan", "iteration", "seed"])
+
+
+def _figure(
+    path: Path, panels: list[tuple[str, dict[str, pd.DataFrame], dict[str, float]]], xlabel: str
+) -> None:
+    """One row of panels; each: (ylabel, {line label: frame with x/median/q25/q75}, {hline label: y})."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.2 * len(panels), 4))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (ylabel, lines, hlines) in zip(axes, panels, strict=True):
+        for label, df in lines.items():
+            if df.empty:
+                continue
+            ax.plot(df["x"], df["median"], marker="o", label=label)
+            ax.fill_between(df["x"], df["q25"], df["q75"], alpha=0.2)
+        for (label, y), ls in zip(hlines.items(), ("--", ":", "-.", (0, (5, 1))), strict=False):
+            if np.isfinite(y):
+                ax.axhline(y, ls=ls, color="grey", label=label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+
+
+def _median_by(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    if df.empty or y not in df:
+        return pd.DataFrame(columns=["x", "median", "q25", "q75"])
+    g = df.dropna(subset=[y]).groupby(x)[y]
+    return pd.DataFrame(
+        {
+            "x": g.median().index.astype(float),
+            "median": g.median().values,
+            "q25": g.quantile(0.25).values,
+            "q75": g.quantile(0.75).values,
+        }
+    )
+
+
+def source_counts_md(o_counts: pd.DataFrame, splits: list, pool) -> str:
+    groups, first = np.unique(pool.group, return_index=True)
+    per_class = {c: int(np.sum(pool.label[first] == i)) for i, c in enumerate(CLASSES)}
+    lines = [
+        "# Source stars",
+        "",
+        "## Distinct O stars per library",
+        "",
+        markdown_table(o_counts.astype({"used": str}), ".0f"),
+        "",
+        "`used`: simulated in this experiment. Pickles (R≈500, averaged templates) is off by default; "
+        "MKCLASS (3800-5600 Å) does not cover the model window and is never simulated. Star ids in "
+        "MKCLASS/Pickles are file names (templates), so their counts may overlap named stars.",
+        "",
+        "## Distinct source stars per class in the pool",
+        "",
+        "| " + " | ".join(CLASSES) + " |",
+        "|" + "---|" * len(CLASSES),
+        "| " + " | ".join(str(per_class[c]) for c in CLASSES) + " |",
+        "",
+        "## Per seed split (stars; test stars are never seen by a GAN or a recogniser)",
+        "",
+        "| seed | O train | O test | F/G/K train | F/G/K test | O test stars |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in splits:
+        lines.append(
+            f"| {s.seed} | {len(s.train['O'])} | {len(s.test['O'])} | "
+            f"{'/'.join(str(len(s.train[c])) for c in 'FGK')} | {'/'.join(str(len(s.test[c])) for c in 'FGK')} | "
+            f"{', '.join(s.test['O'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(
+    out: Path,
+    cfg: dict,
+    profile: str,
+    seeds: int,
+    results: list[dict],
+    gan_eval: pd.DataFrame,
+    failures: list[dict],
+    splits: list,
+    pool,
+    o_counts: pd.DataFrame,
+    command: str | None,
+    seconds: float,
+) -> dict:
+    """Write every summary file; returns {'table', 'gan_eval', 'runs', 'files', 'failures', 'seconds'}."""
+    cols = [
+        "run",
+        "arm",
+        "gan",
+        "iteration",
+        "seed",
+        "accuracy",
+        "balanced_accuracy",
+        "O_recall",
+        "O_precision",
+        "n_test",
+        "n_test_O",
+        "n_train",
+        "n_augment",
+        "seconds",
+    ]
+    runs = pd.DataFrame([{c: r.get(c) for c in cols} for r in results], columns=cols)
+    files = {
+        "runs": out / "runs.csv",
+        "table_csv": out / "table.csv",
+        "table_md": out / "table.md",
+        "sweep": out / "sweep.csv",
+        "fig_accuracy": out / "fig_accuracy_vs_iteration.png",
+        "fig_gan_eval": out / "fig_gan_eval_vs_iteration.png",
+        "source_counts": out / "source_counts.md",
+        "failures": out / "failures.csv",
+        "report": out / "report.md",
+    }
+    _csv(runs, files["runs"])
+    table = arm_table(runs)
+    _csv(table, files["table_csv"])
+    table_md = _table_md(table)
+    atomic_write_text(
+        files["table_md"], "# O-star recognition: held-out source stars\n\n" + table_md + "\n"
+    )
+
+    gan_md = {}
+    for gan in ("lcgan", "sgan"):
+        sub = gan_eval[gan_eval["gan"] == gan] if len(gan_eval) else pd.DataFrame()
+        files[f"gan_eval_{gan}"] = out / f"gan_eval_{gan}.csv"
+        _csv(sub, files[f"gan_eval_{gan}"])
+        summ = gan_eval_summary(gan_eval, gan)
+        gan_md[gan] = markdown_table(summ) if len(summ) else "(no checkpoint evaluated)"
+        atomic_write_text(
+            out / f"gan_eval_{gan}.md",
+            f"# GAN-train / GAN-test, {gan.upper()} (O vs F, NuSVC rbf; median (min-max) over seeds)\n\n"
+            + gan_md[gan]
+            + "\n",
+        )
+
+    sweep = sweep_frame(runs)
+    _csv(sweep, files["sweep"])
+    base = {
+        ARM_LABELS[a]: float(runs.loc[runs["run"] == a, m].median()) if len(runs) else np.nan
+        for a in ("a_replication", "d_simulator")
+        for m in ("accuracy",)
+    }
+    base_r = {
+        ARM_LABELS[a]: float(runs.loc[runs["run"] == a, "O_recall"].median())
+        if len(runs)
+        else np.nan
+        for a in ("a_replication", "d_simulator")
+    }
+    panels = []
+    for metric, ylabel, hl in (
+        ("accuracy", "test accuracy (4 classes)", base),
+        ("O_recall", "O recall", base_r),
+    ):
+        lines = {
+            gan.upper(): _median_by(
+                sweep[sweep["gan"] == gan] if len(sweep) else sweep, "iteration", metric
+            )
+            for gan in ("lcgan", "sgan")
+        }
+        panels.append((ylabel, lines, hl))
+    _figure(files["fig_accuracy"], panels, "GAN checkpoint iteration")
+    gpanels = []
+    for metric in ("gan_train", "gan_test"):
+        lines = {
+            gan.upper(): _median_by(
+                gan_eval[gan_eval["gan"] == gan] if len(gan_eval) else gan_eval, "iteration", metric
+            )
+            for gan in ("lcgan", "sgan")
+        }
+        rv = float(gan_eval["real_vs_real"].median()) if "real_vs_real" in gan_eval else np.nan
+        gpanels.append((metric.replace("_", "-").upper(), lines, {"real-vs-real": rv}))
+    _figure(files["fig_gan_eval"], gpanels, "GAN checkpoint iteration")
+
+    counts_md = source_counts_md(o_counts, splits, pool)
+    atomic_write_text(files["source_counts"], counts_md)
+    _csv(pd.DataFrame(failures, columns=["arm", "seed", "error"]), files["failures"])
+
+    report = [
+        "# O-star recognition with GAN augmentation (Yang et al. 2021), held-out source stars",
+        "",
+        f"- profile: `{profile}`, seeds: {seeds}, wall time: {seconds:.0f} s",
+        f"- command: `{command}`" if command else "- command: (library call)",
+        f"- pool: {len(pool.flux)} simulated spectra x {pool.flux.shape[1]} px; "
+        f"recogniser classes {', '.join(CLASSES)}, {cfg['n_per_class']} training rows per class",
+        f"- failures: {len(failures)} (see failures.csv)",
+        "",
+        "## Recogniser (RAC-Net), tested on stars no GAN or recogniser saw",
+        "",
+        table_md,
+        "",
+        "## GAN-train / GAN-test (O vs F)",
+        "",
+        "### LCGAN",
+        "",
+        gan_md["lcgan"],
+        "",
+        "### SGAN",
+        "",
+        gan_md["sgan"],
+        "",
+        "Figures: `fig_accuracy_vs_iteration.png` (Fig. 7 analogue), `fig_gan_eval_vs_iteration.png`.",
+        "",
+        counts_md.replace("# Source stars", "## Source stars").replace("\n## ", "\n### "),
+        "",
+        "## Settings",
+        "",
+        "```json",
+        json.dumps(cfg, indent=1),
+        "```",
+        "",
+    ]
+    atomic_write_text(files["report"], "\n".join(report))
+    return {
+        "table": table,
+        "gan_eval": gan_eval,
+        "runs": runs,
+        "files": files,
+        "failures": failures,
+        "seconds": seconds,
+    }

@@ -1,0 +1,205 @@
+"""The O-star recognition protocol (experiments/lcgan.py) on synthetic library stars.
+
+Synthetic sources: each class has its own continuum slope and line depth, each star a small
+random perturbation, so a tiny recogniser can learn something in a few epochs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spectype.errors import ConfigError
+from spectype.experiments.lcgan import resolve_profile, run_lcgan_protocol
+from spectype.experiments.lcgan_data import CLASSES, bin_flux, rows_of, simulate_pool, split_stars
+from spectype.labels import parse_label
+from spectype.simulate import CumulativeSpectrum, NoiseProfile, RealDistributions, lamost_full_grid
+from spectype.simulate.sources import SourceStar
+
+SLOPE = {"O": -3.0, "F": -1.0, "G": -0.3, "K": 0.5}
+LINES = {
+    "O": (4541.0, 4686.0),
+    "F": (4102.0, 4341.0, 4862.0),
+    "G": (3934.0, 3969.0, 5175.0),
+    "K": (4227.0, 5175.0, 5890.0),
+}
+
+
+def make_source(cls: str, k: int, rng: np.random.Generator) -> SourceStar:
+    wave = np.linspace(3000.0, 10000.0, 14000)
+    flux = (wave / 5000.0) ** (SLOPE[cls] + rng.normal(0, 0.1))
+    for line in LINES[cls]:
+        flux = flux * (1 - rng.uniform(0.3, 0.6) * np.exp(-0.5 * ((wave - line) / 6.0) ** 2))
+    sub = {"O": "O7V", "F": "F5V", "G": "G2V", "K": "K2V"}[cls]
+    return SourceStar(
+        key=f"TEST:{cls}{k}",
+        group=f"{cls}STAR{k}",
+        library="stelib",
+        subclass=sub,
+        label=parse_label(sub),
+        resolution=1800.0,
+        conv=CumulativeSpectrum.from_pixels(wave, flux),
+    )
+
+
+def make_profiles(n: int = 3) -> list[NoiseProfile]:
+    grid = lamost_full_grid()
+    return [
+        NoiseProfile(
+            obsid=str(i),
+            ivar=np.full(grid.size, 4.0),
+            andmask=np.zeros(grid.size, np.int64),
+            ormask=np.zeros(grid.size, np.int64),
+            flux_smooth=np.full(grid.size, 100.0),
+            snr_g=30.0,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    rng = np.random.default_rng(0)
+    sources = [make_source(c, k, rng) for c in CLASSES for k in range(9 if c == "O" else 4)]
+    dists = RealDistributions(z=rng.normal(0, 1e-4, 50), snr_g=rng.uniform(20, 60, 50))
+    return sources, make_profiles(), dists
+
+
+TINY = {
+    "bin_pixels": 10,
+    "o_draws_per_star": 4,
+    "o_extra_draws_per_star": 4,
+    "other_per_class": 20,
+    "test_fraction": 0.34,
+    "n_per_class": 30,
+    "gan": {
+        "iters": 4,
+        "checkpoint_every": 2,
+        "batch_size": 8,
+        "noise_dim": 16,
+        "lcgan": {
+            "generator_kwargs": {"channels": [2]},
+            "discriminator_kwargs": {"channels": [4, 8]},
+        },
+        "sgan": {"generator_kwargs": {"hidden": [16]}, "discriminator_kwargs": {"hidden": [16]}},
+    },
+    "gan_eval_n": 20,
+    "recogniser": {"widths": [2, 4], "blocks": [1, 1], "epochs": 1, "batch_size": 32, "lr": 1e-3},
+    "torch_threads": 1,
+}
+
+
+def test_bin_flux_averages_adjacent_pixels():
+    x = np.arange(10.0)[None, :]
+    assert np.allclose(bin_flux(x, 3), [[1.0, 4.0, 7.0]])
+    assert bin_flux(x, 1) is x
+
+
+def test_star_splits_share_no_source_star(inputs):
+    sources, profiles, dists = inputs
+    pool = simulate_pool(
+        sources,
+        profiles,
+        dists,
+        o_draws_per_star=3,
+        o_extra_draws_per_star=2,
+        other_per_class=10,
+        bin_pixels=20,
+    )
+    assert np.allclose(np.linalg.norm(pool.flux, axis=1), 1.0, atol=1e-4)  # eq. 1
+    for seed in range(4):
+        s = split_stars(pool, seed, 0.34)
+        assert not s.train_groups() & s.test_groups()
+        train_rows = np.concatenate([rows_of(pool, s.train_groups(), k) for k in ("base", "extra")])
+        test_rows = rows_of(pool, s.test_groups(), "base")
+        assert not set(pool.group[train_rows]) & set(pool.group[test_rows])
+        assert all(s.test[c] for c in CLASSES)
+    # different seeds hold out different O stars
+    assert len({tuple(split_stars(pool, k, 0.34).test["O"]) for k in range(6)}) > 1
+
+
+def test_unknown_setting_is_refused():
+    with pytest.raises(ConfigError, match="unknown lcgan setting"):
+        resolve_profile("quick", {"no_such": 1})
+    with pytest.raises(ConfigError, match="unknown lcgan profile"):
+        resolve_profile("huge")
+
+
+def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
+    sources, profiles, dists = inputs
+    kw = dict(
+        seeds=2,
+        device="cpu",
+        progress=False,
+        overrides=TINY,
+        sources=sources,
+        profiles=profiles,
+        dists=dists,
+    )
+    res = run_lcgan_protocol(tmp_path, "quick", **kw)
+    assert not res["failures"], res["failures"]
+    for name in (
+        "table.md",
+        "table.csv",
+        "gan_eval_lcgan.md",
+        "gan_eval_sgan.csv",
+        "runs.csv",
+        "sweep.csv",
+        "fig_accuracy_vs_iteration.png",
+        "fig_gan_eval_vs_iteration.png",
+        "source_counts.md",
+        "report.md",
+    ):
+        assert (tmp_path / name).stat().st_size > 0, name
+    table = pd.read_csv(tmp_path / "table.csv")
+    assert list(table["n_seeds"]) == [2, 2, 2, 2]
+    assert (
+        table["accuracy_median"].between(0, 1).all()
+        and table["O_recall_median"].between(0, 1).all()
+    )
+    # sweep: both GANs at iterations 2 and 4, for both seeds
+    sweep = pd.read_csv(tmp_path / "sweep.csv")
+    assert sorted(set(zip(sweep["gan"], sweep["iteration"], strict=True))) == [
+        ("lcgan", 2),
+        ("lcgan", 4),
+        ("sgan", 2),
+        ("sgan", 4),
+    ]
+    ge = pd.read_csv(tmp_path / "gan_eval_lcgan.csv")
+    assert len(ge) == 4 and ge["gan_train"].between(0, 1).all()
+
+    # No test star was seen by a GAN (checkpoint training_groups) or a recogniser (split).
+    for seed in range(2):
+        split = json.loads((tmp_path / "splits" / f"seed{seed}.json").read_text())
+        test = {g for gs in split["test"].values() for g in gs}
+        train = {g for gs in split["train"].values() for g in gs}
+        assert test and not test & train
+        for gan in ("lcgan", "sgan"):
+            cfg = json.loads(
+                (
+                    tmp_path
+                    / "gan"
+                    / gan
+                    / f"seed{seed}"
+                    / "checkpoints"
+                    / "iter_000004"
+                    / "config.json"
+                ).read_text()
+            )
+            assert set(cfg["training_groups"]) <= set(split["train"]["O"])
+
+    # Arms differ only in the O augmentation: the same training size per class.
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert (runs["n_train"] == 4 * TINY["n_per_class"]).all()
+    assert (runs.loc[runs["run"] == "a_replication", "n_augment"] == 0).all()
+    assert (runs.loc[runs["run"] == "d_simulator", "n_augment"] > 0).all()
+
+    before = (tmp_path / "runs" / "a_replication" / "seed0" / "result.json").stat().st_mtime_ns
+    res2 = run_lcgan_protocol(tmp_path, "quick", **kw)
+    assert (
+        tmp_path / "runs" / "a_replication" / "seed0" / "result.json"
+    ).stat().st_mtime_ns == before
+    pd.testing.assert_frame_equal(res2["table"], res["table"])
