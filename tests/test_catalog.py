@@ -106,20 +106,6 @@ def test_read_catalog_explains_missing_file(tmp_path: Path):
         read_catalog(tmp_path / "nope.parquet")
 
 
-@pytest.mark.skipif(
-    os.environ.get("SPECTYPE_TEST_RAY") != "1",
-    reason="starting a local Ray takes ~20 s on 2 cores; set SPECTYPE_TEST_RAY=1 to run",
-)
-def test_ray_scan_matches(spectra_dir: Path):
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
-    try:
-        b = scan([spectra_dir], use_ray=True)
-    finally:
-        ray.shutdown()
-    pd.testing.assert_frame_equal(scan([spectra_dir], workers=1), b)
-
-
 def test_shared_sdss_folder(shared_data: Path):
     df = scan([shared_data / "sdss"], workers=1)
     assert len(df) == 9 and (df["status"] == "ok").all()
