@@ -57,7 +57,9 @@ def runs_for_power(d: float, alpha: float = 0.05, power: float = 0.8) -> float:
     if d == 0.0:
         return float("inf")
     analysis = TTestIndPower()
-    if analysis.power(effect_size=d, nobs1=MIN_RUNS, alpha=alpha, ratio=1.0) >= power:
+    p_min = analysis.power(effect_size=d, nobs1=MIN_RUNS, alpha=alpha, ratio=1.0)
+    # The noncentral t overflows to nan for huge d (> ~15), where power is ~1 anyway.
+    if p_min >= power or (np.isnan(p_min) and d > 5.0):
         return float(MIN_RUNS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels warns (and returns nan) on non-convergence

@@ -148,7 +148,7 @@ def plot_errors_by_subtype(
         for pos in np.flatnonzero(cls[1:] != cls[:-1]):
             for ax in (ax1, ax2):
                 ax.axvline(pos + 0.5, color="grey", ls="--", lw=0.8)
-        ax2.legend(title="predicted", fontsize=7, ncol=min(len(class_names), 8), loc="lower left")
+        ax2.legend(title="predicted", fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax1.set_ylabel("accuracy")
     ax1.set_ylim(0, 1.02)
     ax2.set_ylabel("fraction predicted as")

@@ -42,11 +42,15 @@ def freeze_feature(module: nn.Module) -> nn.Module:
     return module
 
 
-def spectrum_image(image_size: int) -> nn.Module:
-    """The plotted-spectrum renderer, (B, L) -> (B, 3, image_size, image_size)."""
+def spectrum_image(image_size: int, canvas: int = 512) -> nn.Module:
+    """The plotted-spectrum renderer, (B, L) -> (B, 3, image_size, image_size).
+
+    canvas: the side the line is drawn at before resizing (the authors' 512); smaller canvases
+    make quick profiles cheaper, since rendering cost grows with canvas**2.
+    """
     from ..features.image import SpectrumImage
 
-    return SpectrumImage(out_size=image_size)
+    return SpectrumImage(out_size=image_size, canvas=canvas)
 
 
 def audio_feature(kind: str, preset: str) -> nn.Module:
@@ -79,6 +83,8 @@ class FusionClassifier(nn.Module):
         audio_preset: AudioFeature preset ('paper' or 'authors-code').
         image_size: side of the rendered spectrum image.
         epsanet_layers: blocks per EPSANet stage ((3, 4, 6, 3) is EPSANet-50).
+        image_canvas: side of the canvas the spectrum is drawn on (the authors' 512).
+        spec1d_hidden: width of the 1D branch's hidden linear layer (the paper's 1024).
     """
 
     def __init__(
@@ -90,6 +96,8 @@ class FusionClassifier(nn.Module):
         epsanet_layers: Sequence[int] = (3, 4, 6, 3),
         n_classes: int = 8,
         input_len: int = 3700,
+        image_canvas: int = 512,
+        spec1d_hidden: int = 1024,
     ) -> None:
         super().__init__()
         if isinstance(modalities, str):
@@ -102,9 +110,13 @@ class FusionClassifier(nn.Module):
         self.branches = nn.ModuleDict()
         for name in (m for m in MODALITIES if m in modalities):
             if name == "spec1d":
-                branch = FeatureBranch(None, CNN1DBranch(input_len=input_len, attn=attn))
+                branch = FeatureBranch(
+                    None, CNN1DBranch(input_len=input_len, attn=attn, hidden=spec1d_hidden)
+                )
             elif name == "image":
-                branch = FeatureBranch(spectrum_image(image_size), EPSANetBranch(epsanet_layers))
+                branch = FeatureBranch(
+                    spectrum_image(image_size, image_canvas), EPSANetBranch(epsanet_layers)
+                )
             else:
                 feature = audio_feature(name, audio_preset)
                 branch = FeatureBranch(feature, AudioBranch(output_shape(feature, (input_len,))))
@@ -128,10 +140,13 @@ def fusion(
     epsanet_layers: Sequence[int] = (3, 4, 6, 3),
     n_classes: int = 8,
     input_len: int = 3700,
+    image_canvas: int = 512,
+    spec1d_hidden: int = 1024,
 ) -> FusionClassifier:
     """Multimodal fusion of any subset of spec1d / image / mel / mfcc / lfcc."""
     return FusionClassifier(
-        modalities, attn, audio_preset, image_size, epsanet_layers, n_classes, input_len
+        modalities, attn, audio_preset, image_size, epsanet_layers, n_classes, input_len,
+        image_canvas, spec1d_hidden,
     )
 
 
