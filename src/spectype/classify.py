@@ -31,7 +31,7 @@ LOW_SNR = 10.0
 
 @dataclass
 class ClassifyOptions:
-    batch_size: int = 256
+    batch_size: int = 128  # spectra per forward: on CPU, 64-128 keeps activations in cache (3,200/s at 256 vs 7,200/s at 64-128 for the default model)
     workers: int | None = None  # reader processes; None = all cores
     files_per_task: int = 32  # files a worker reads per task: amortises process overhead
     low_snr: float = LOW_SNR  # flag spectra whose SNR (i, else g) is below this
