@@ -1,8 +1,9 @@
 """A compact 1D CNN for the shipped default model: the paper's block, fewer and cheaper layers.
 
 Why: `classify` must keep up with survey volumes on a laptop (issue target: 3,000 spectra/s on
-2 CPU cores from a pack). The paper's 8-layer CNN spends ~37 M multiply-adds per spectrum, most
-of them at full resolution; this one pools early (4x after the first conv) and needs ~4.5 M,
+2 CPU cores from a pack). The paper's 8-layer CNN spends 63 M multiply-adds per spectrum (its
+convolutions run near full resolution and its first Linear is 13,140 x 1024); this one pools
+early (4x after the first conv) and needs 4.3 M,
 while keeping the same Conv -> BatchNorm -> LeakyReLU -> MaxPool block, attention and head.
 MK classes are set by lines several pixels wide on the LAMOST grid (Balmer, Ca II, Mg b,
 TiO bands), so early pooling loses little for class-level typing.
