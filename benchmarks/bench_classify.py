@@ -112,11 +112,10 @@ def main() -> None:
 
 def _write_pack(results: Path, files: list[Path], pack: Path) -> None:
     """A pack in the datasets layout holding the preprocessed flux of `files` (unique ones)."""
-    import json
-
-    import h5py
+    from dataclasses import asdict
 
     from spectype import read
+    from spectype.datasets import write_pack
     from spectype.preprocess import PreprocessConfig, lamost_grid, preprocess
 
     cfg = PreprocessConfig()
@@ -125,25 +124,14 @@ def _write_pack(results: Path, files: list[Path], pack: Path) -> None:
     reps = -(-len(files) // len(uniq))
     flux = np.tile(flux, (reps, 1))[: len(files)]
     n = len(flux)
-    sdt = h5py.string_dtype()
-    with h5py.File(pack, "w") as h5:
-        h5["flux"] = flux
-        h5["ivar"] = np.ones_like(flux)
-        h5["wavelength"] = lamost_grid()
-        h5["label"] = np.zeros(n, np.int64)
-        h5["code"] = np.zeros(n, np.float32)
-        h5["snr_i"] = np.full(n, 50, np.float32)
-        h5["index"] = np.arange(n, dtype=np.int64)  # unique keys for the repeated rows
-        h5.create_dataset("id", data=[f"r{i}" for i in range(n)], dtype=sdt)
-        h5.create_dataset("path", data=[str(pack)] * n, dtype=sdt)
-        h5.create_dataset("group", data=[f"g{i}" for i in range(n)], dtype=sdt)
-        h5["split"] = np.full(n, 2, np.uint8)
-        for s in ("train", "val"):
-            h5[f"indices/{s}"] = np.zeros(0, np.int64)
-        h5["indices/test"] = np.arange(n, dtype=np.int64)
-        h5.attrs.update(class_names=json.dumps(["A"]), params=json.dumps({"preprocess": vars(cfg)}),
-                        dropped="[]", n_dropped=0, notes="[]", leaky=False, spectype_version="bench",
-                        format_version=1)
+    empty = np.zeros(0, np.int64)
+    write_pack(
+        pack, flux, wavelength=lamost_grid(), labels=np.zeros(n, np.int64), class_names=["A"],
+        indices={"train": empty, "val": empty, "test": np.arange(n)}, ids=[f"r{i}" for i in range(n)],
+        paths=[str(pack)] * n, groups=[f"g{i}" for i in range(n)],
+        index=np.arange(n),  # unique keys for the repeated rows
+        codes=np.zeros(n), snr_i=np.full(n, 50.0), params={"preprocess": asdict(cfg)},
+    )
 
 
 def _per_spectrum_forward_rate(pack: Path, model, n: int = 300) -> float:

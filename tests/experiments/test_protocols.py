@@ -22,7 +22,7 @@ def test_builtin_tables_name_registered_models():
 def test_profiles_resolve_to_valid_train_configs(tmp_path):
     t4 = load_protocol("table4")
     model, kwargs, train = t4.resolve("mm_all", "quick")
-    assert model == "mm_all" and kwargs == {"image_size": 64, "epsanet_layers": [1, 1, 1, 1]}
+    assert model == "mm_all" and kwargs == {"image_size": 64, "image_canvas": 128, "epsanet_layers": [1, 1, 1, 1], "spec1d_hidden": 128}
     _, paper_kwargs, paper_train = t4.resolve("mm_2d", "paper")
     assert paper_kwargs == {"image_size": 224, "epsanet_layers": [3, 4, 6, 3]}
     assert (paper_train["epochs"], paper_train["batch_size"], paper_train["lr"], paper_train["balance"]) == (

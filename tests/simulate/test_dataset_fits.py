@@ -1,5 +1,5 @@
 import numpy as np
-from conftest import make_profile, make_source
+from .conftest import make_profile, make_source
 
 import spectype
 from spectype.datasets import Pack

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import make_profile, make_source
+from .conftest import make_profile, make_source
 
 from spectype.simulate import (
     TELLURIC_WINDOWS,

@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pandas as pd
-from conftest import TINY_MODEL
+from .conftest import TINY_MODEL
 
 from spectype.models.release import load_model
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import safetensors.torch
 import torch
-from conftest import CLASSES, TINY_MODEL, make_pack
+from .conftest import CLASSES, TINY_MODEL, make_pack
 
 from spectype.datasets import Pack
 from spectype.errors import ConfigError

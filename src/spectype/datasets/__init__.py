@@ -5,7 +5,15 @@
 
 from __future__ import annotations
 
-from .pack import BuildResult, DatasetConfig, Pack, build_dataset, model_grid
+from .pack import (
+    BuildResult,
+    DatasetConfig,
+    Pack,
+    build_dataset,
+    model_grid,
+    write_pack,
+    write_pack_rows,
+)
 from .select import Selection, group_keys, select_rows
 from .split import (
     SPLITS,
@@ -20,7 +28,8 @@ from .split import (
 __all__ = [
     "SPLITS", "BuildResult", "DatasetConfig", "Pack", "PackDataset", "Selection", "SplitPlan",
     "balance_by_replication", "build_dataset", "group_keys", "model_grid", "plan_split",
-    "replicate_then_split", "row_split_codes", "select_rows", "split_groups",
+    "replicate_then_split", "row_split_codes", "select_rows", "split_groups", "write_pack",
+    "write_pack_rows",
 ]
 
 

@@ -167,6 +167,72 @@ def _str_array(values) -> np.ndarray:
     return np.asarray(["" if v is None or v != v else str(v) for v in values], dtype=object)
 
 
+def write_pack_rows(
+    h5,
+    *,
+    wavelength: np.ndarray,
+    labels: np.ndarray,
+    class_names: list[str],
+    indices: dict[str, np.ndarray],
+    ids,
+    paths,
+    groups,
+    index,
+    codes,
+    snr_i,
+    params: dict,
+    notes: list[str] | None = None,
+    dropped: list | None = None,
+    leaky: bool = False,
+    extra_strings: dict[str, list[str]] | None = None,
+) -> None:
+    """Everything of a pack except `flux` and `ivar`: per-row arrays, split indices, attributes.
+
+    The one place the pack layout (format_version 1) is written: build_dataset, the simulator
+    and tests call it, so the layout cannot drift between writers. `extra_strings` adds
+    per-row string datasets that `Pack` ignores (the simulator's `kind`, `sim_meta`).
+    """
+    import h5py
+
+    from .. import __version__
+
+    n = len(labels)
+    h5.create_dataset("wavelength", data=np.asarray(wavelength, np.float64))
+    h5.create_dataset("label", data=np.asarray(labels, np.int64))
+    h5.create_dataset("code", data=np.asarray(codes, np.float64).astype(np.float32))
+    h5.create_dataset("snr_i", data=np.asarray(snr_i, np.float64).astype(np.float32))
+    h5.create_dataset("index", data=np.asarray(index, np.int64))
+    sdt = h5py.string_dtype()
+    for name, values in {"id": ids, "path": paths, "group": groups, **(extra_strings or {})}.items():
+        h5.create_dataset(name, data=_str_array(values), dtype=sdt)
+    h5.create_dataset("split", data=row_split_codes(n, indices))
+    for s in SPLITS:
+        h5.create_dataset(f"indices/{s}", data=np.asarray(indices[s], np.int64))
+    dropped = dropped or []
+    h5.attrs["class_names"] = json.dumps(list(class_names))
+    h5.attrs["params"] = json.dumps(params, sort_keys=True, default=str)
+    h5.attrs["dropped"] = json.dumps(dropped[:MAX_DROPPED_LISTED])
+    h5.attrs["n_dropped"] = len(dropped)
+    h5.attrs["notes"] = json.dumps(notes or [])
+    h5.attrs["leaky"] = bool(leaky)
+    h5.attrs["spectype_version"] = __version__
+    h5.attrs["format_version"] = FORMAT_VERSION
+
+
+def write_pack(path: str | os.PathLike, flux: np.ndarray, ivar: np.ndarray | None = None, **rows) -> Path:
+    """Write a whole pack atomically from in-memory arrays (see `write_pack_rows` for `rows`)."""
+    import h5py
+
+    flux = np.asarray(flux, np.float32)
+    ivar = np.ones_like(flux) if ivar is None else np.asarray(ivar, np.float32)
+    chunks = (max(1, min(16, len(flux))), flux.shape[1])
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        h5.create_dataset("flux", data=flux, chunks=chunks)
+        h5.create_dataset("ivar", data=ivar, chunks=chunks)
+        write_pack_rows(h5, **rows)
+    return Path(path)
+
+
 def build_dataset(
     catalog_path: str | os.PathLike,
     out: str | os.PathLike,
@@ -183,7 +249,6 @@ def build_dataset(
     """
     import h5py
 
-    from .. import __version__
     from ..catalog import read_catalog
 
     config = config or DatasetConfig()
@@ -264,18 +329,6 @@ def build_dataset(
             log.warning(msg)
             warnings.warn(msg, stacklevel=2)
 
-        h5.create_dataset("wavelength", data=model_grid(cfg).astype(np.float64))
-        h5.create_dataset("label", data=labels)
-        h5.create_dataset("code", data=packed["code"].to_numpy(np.float64, na_value=np.nan).astype(np.float32))
-        h5.create_dataset("snr_i", data=packed["snr_i"].to_numpy(np.float64, na_value=np.nan).astype(np.float32))
-        h5.create_dataset("index", data=packed["index"].to_numpy(np.int64))
-        sdt = h5py.string_dtype()
-        for name in ("id", "path", "group"):
-            h5.create_dataset(name, data=_str_array(packed[name]), dtype=sdt)
-        h5.create_dataset("split", data=row_split_codes(len(packed), plan.indices))
-        for s in SPLITS:
-            h5.create_dataset(f"indices/{s}", data=plan.indices[s].astype(np.int64))
-
         params = {
             **{k: v for k, v in asdict(config).items() if k != "preprocess"},
             "preprocess": asdict(cfg),
@@ -284,14 +337,14 @@ def build_dataset(
             "cuts": sel.cuts,
             "compression": compression,
         }
-        h5.attrs["class_names"] = json.dumps(class_names)
-        h5.attrs["params"] = json.dumps(params, sort_keys=True, default=str)
-        h5.attrs["dropped"] = json.dumps(dropped[:MAX_DROPPED_LISTED])
-        h5.attrs["n_dropped"] = len(dropped)
-        h5.attrs["notes"] = json.dumps(notes)
-        h5.attrs["leaky"] = bool(plan.leaky)
-        h5.attrs["spectype_version"] = __version__
-        h5.attrs["format_version"] = FORMAT_VERSION
+        write_pack_rows(
+            h5, wavelength=model_grid(cfg), labels=labels, class_names=class_names,
+            indices=plan.indices, ids=packed["id"], paths=packed["path"], groups=packed["group"],
+            index=packed["index"].to_numpy(np.int64),
+            codes=packed["code"].to_numpy(np.float64, na_value=np.nan),
+            snr_i=packed["snr_i"].to_numpy(np.float64, na_value=np.nan),
+            params=params, notes=notes, dropped=dropped, leaky=plan.leaky,
+        )
 
     split_counts = {
         s: {c: int(np.sum(labels[plan.indices[s]] == i)) for i, c in enumerate(class_names)}

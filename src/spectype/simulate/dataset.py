@@ -15,9 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..datasets.pack import FORMAT_VERSION
-from ..datasets.split import SPLITS, plan_split, row_split_codes
+from ..datasets.split import SPLITS, plan_split
 from ..errors import ConfigError
 from ..labels import CLASSES, parse_label
 from ..preprocess import PreprocessConfig, preprocess
@@ -120,35 +118,15 @@ def write_pack(out: str | Path, rows: Rows, class_names: list[str], plan, params
                wavelength: np.ndarray) -> Path:
     """Write rows in the `datasets.pack` layout (format_version 1), plus `kind` (sim/real)
     and `sim_meta` (JSON per row) datasets that `Pack` ignores. Atomic."""
-    import h5py
-
-    from .. import __version__
+    from ..datasets.pack import write_pack as _write_pack
 
     labels = np.array([class_names.index(c) for c in rows.cls], np.int64)
-    n_pix = len(wavelength)
-    with atomic_path(out) as tmp, h5py.File(tmp, "w") as h5:
-        h5.create_dataset("flux", data=np.stack(rows.flux), chunks=(min(16, len(rows)), n_pix))
-        h5.create_dataset("ivar", data=np.stack(rows.ivar), chunks=(min(16, len(rows)), n_pix))
-        h5.create_dataset("wavelength", data=np.asarray(wavelength, np.float64))
-        h5.create_dataset("label", data=labels)
-        h5.create_dataset("code", data=np.asarray(rows.code, np.float32))
-        h5.create_dataset("snr_i", data=np.asarray(rows.snr_i, np.float32))
-        h5.create_dataset("index", data=np.asarray(rows.index, np.int64))
-        sdt = h5py.string_dtype()
-        for name in ("id", "path", "group", "kind"):
-            h5.create_dataset(name, data=np.asarray(getattr(rows, name), dtype=object), dtype=sdt)
-        h5.create_dataset("sim_meta", data=np.asarray(rows.meta, dtype=object), dtype=sdt)
-        h5.create_dataset("split", data=row_split_codes(len(rows), plan.indices))
-        for s in SPLITS:
-            h5.create_dataset(f"indices/{s}", data=plan.indices[s].astype(np.int64))
-        h5.attrs["class_names"] = json.dumps(class_names)
-        h5.attrs["params"] = json.dumps(params, sort_keys=True, default=str)
-        h5.attrs["dropped"] = json.dumps([])
-        h5.attrs["n_dropped"] = 0
-        h5.attrs["notes"] = json.dumps(notes)
-        h5.attrs["leaky"] = False
-        h5.attrs["spectype_version"] = __version__
-        h5.attrs["format_version"] = FORMAT_VERSION
+    _write_pack(
+        out, np.stack(rows.flux), np.stack(rows.ivar), wavelength=wavelength, labels=labels,
+        class_names=class_names, indices=plan.indices, ids=rows.id, paths=rows.path, groups=rows.group,
+        index=rows.index, codes=rows.code, snr_i=rows.snr_i, params=params, notes=notes,
+        extra_strings={"kind": rows.kind, "sim_meta": rows.meta},
+    )
     return Path(out)
 
 
