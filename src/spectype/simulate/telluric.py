@@ -33,6 +33,7 @@ TELLURIC_WINDOWS: tuple[tuple[float, float], ...] = (
 )
 SIDEBAND_A = 20.0  # width of the continuum side bands either side of a window (Å)
 SCALE_RANGE = (0.0, 3.0)  # clip on a real spectrum's fitted band strength
+DEEP_CORE = 0.5  # transmission below which a library band core is interpolated, not divided
 
 
 def in_windows(wave: np.ndarray, windows=TELLURIC_WINDOWS) -> np.ndarray:
@@ -174,6 +175,11 @@ def correct_library_tellurics(sources, library: str = "stelib", min_spectra: int
         mid = 0.5 * (edges[1:] + edges[:-1])
         t = np.interp(mid, grid, trans, left=1.0, right=1.0) ** scale
         flux = np.diff(s.conv.cum) / width / np.maximum(t, 0.05)
+        # Band cores with little light left cannot be divided out (noise and gap-filled
+        # pixels blow up, e.g. HD037828's A band); bridge them from the corrected wings.
+        deep = t < DEEP_CORE
+        if deep.any() and (~deep).sum() >= 2:
+            flux[deep] = np.interp(mid[deep], mid[~deep], flux[~deep])
         s.conv = CumulativeSpectrum(edges, np.concatenate([[0.0], np.cumsum(flux * width)]))
         s.flags.append("telluric_corrected")
     return model
