@@ -28,7 +28,7 @@ bench: $(STAMP)
 # Retrain the shipped model (minutes on 2 cores): simulate+mix -> train -> evaluate -> copy.
 DM := out/default_model
 default-model: $(STAMP)
-	$(VENV)/bin/spectype simulate --per-class 600 --real $(SHARED)/lamost --max-real-fraction 0.5 --data-root $(SHARED) --seed 0 -o $(DM)/data.h5
+	$(VENV)/bin/spectype simulate --per-class 800 --real $(SHARED)/lamost --max-real-fraction 0.5 --data-root $(SHARED) --seed 0 -o $(DM)/data.h5
 	$(VENV)/bin/spectype train --config configs/default_model.yaml --data $(DM)/data.h5 --out $(DM)/run
 	$(VENV)/bin/spectype evaluate $(DM)/run --data $(DM)/data.h5 --split test -o $(DM)/eval
 	$(PY) experiments/default_model/evaluate_heldout.py --model $(DM)/run/best --pack $(DM)/data.h5 --data $(SHARED) --out $(DM)/heldout
