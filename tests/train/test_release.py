@@ -132,8 +132,18 @@ def test_architecture_mismatch(cnn_folder, tmp_path):
             load_model(bad)
 
 
-def test_default_model_message_when_not_shipped():
-    if (default_model_folder() / "config.json").is_file():
-        pytest.skip("a default model is shipped")
+def test_default_model_message_when_not_shipped(tmp_path, monkeypatch):
+    import spectype.models.release as release
+
+    monkeypatch.setattr(release, "default_model_folder", lambda: tmp_path / "missing")
     with pytest.raises(ModelLoadError, match="spectype train"):
         load_model(None)
+
+
+def test_shipped_default_model_loads_and_classifies():
+    loaded = load_model(None)
+    assert (default_model_folder() / "model.safetensors").stat().st_size < 20 * 2**20
+    assert loaded.class_names == ["O", "B", "A", "F", "G", "K", "M", "C"]
+    n = loaded.config["input_len"]
+    probs = torch.softmax(loaded.model(torch.zeros(2, n)), dim=1)
+    assert probs.shape == (2, 8) and torch.allclose(probs.sum(1), torch.ones(2))
