@@ -205,12 +205,9 @@ def _chunks(files: list[str], workers: int, chunk_size: int | None) -> list[list
 
 
 def _progress(enabled: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from .progress import progress_bar
 
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), disable=not enabled, transient=False,
-    )
+    return progress_bar(enabled, "files")
 
 
 def _scan_processes(chunks, workers, read_fn, advance) -> list[dict]:

@@ -395,9 +395,10 @@ def classify_files(
         summary.n_ok += len(batch)
         batch.clear()
 
-    progress = _progress(opts.progress, len(todo))
-    with progress as bar:
-        task = bar.add_task("classify", total=len(todo)) if bar else None
+    from .progress import progress_bar
+
+    with progress_bar(opts.progress, "files") as bar:
+        task = bar.add_task("classify", total=len(todo))
         sources = iter_preprocessed(todo, pre_cfg, workers, opts.files_per_task)
         if packs:
             import itertools
@@ -423,41 +424,12 @@ def classify_files(
                     if len(batch) >= opts.batch_size:
                         run_batch()
             writer.maybe_flush(set(waiting))
-            if bar:
-                bar.update(task, advance=len(files_in_task))
+            bar.update(task, advance=len(files_in_task))
         if batch:
             run_batch()
     writer.finalise()
     summary.seconds = time.perf_counter() - t0
     return summary
-
-
-class _NullProgress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _progress(enabled: bool, total: int):
-    if not enabled:
-        return _NullProgress()
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files"),
-        TimeRemainingColumn(),
-    )
 
 
 class _Plotter:

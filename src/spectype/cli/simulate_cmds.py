@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
                 libraries=[x.strip().lower() for x in libraries.split(",") if x.strip()],
                 real=real,
                 max_real_fraction=max_real_fraction,
+                progress=True,
                 fits_dir=fits_dir,
                 seed=seed,
                 sim=SimConfig(noise_mode=noise_mode, ebv_mean=ebv_mean, distortion_amplitude=distortion_amplitude),

@@ -131,11 +131,11 @@ def preprocess_chunk(items: list[tuple[int, str, int]], cfg) -> list[tuple]:
 
 def _preprocessed(items, cfg, workers: int, progress: bool) -> Iterator[tuple]:
     """Yield preprocess results in row order, in parallel, with a progress bar."""
-    from ..catalog import _progress
+    from ..progress import progress_bar
 
     size = max(1, min(32, -(-len(items) // (workers * 4))))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with _progress(progress) as bar:
+    with progress_bar(progress, "spectra") as bar:
         task = bar.add_task("preprocessing", total=len(items))
         if workers <= 1:
             results = (preprocess_chunk(ch, cfg) for ch in chunks)

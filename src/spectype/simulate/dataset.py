@@ -146,6 +146,7 @@ def build_simulated_dataset(
     sources: list[SourceStar] | None = None,
     profiles: list[NoiseProfile] | None = None,
     max_real_fraction: float = 1.0,
+    progress: bool = False,
 ) -> SimulateResult:
     """Simulate `per_class` spectra per class (less the real ones given with `real`), split
     by source star, and write one pack to `out` (and LAMOST FITS files to fits_dir).
@@ -188,33 +189,39 @@ def build_simulated_dataset(
 
     sim_id = 0
     fits_dir = Path(fits_dir) if fits_dir else None
-    for cls in classes:
-        cls_sources = [s for s in sources if s.label.cls == cls]
-        need = per_class - counts[cls]["real"]
-        if need <= 0:
-            continue
-        if not cls_sources:
-            notes.append(f"class {cls}: no source star in libraries {list(libraries)}; none simulated")
-            continue
-        for src, k in zip(cls_sources, allocate_draws(len(cls_sources), need, rng), strict=True):
-            if k == 0:
-                continue
-            for spec in batch_spectra(simulate_source(src, int(k), sim, dists, profiles, rng), sim_id):
-                sim_id += 1
-                prm = spec.meta.extra["sim"]
-                try:
-                    pre = preprocess(spec, pcfg)
-                except Exception as exc:
-                    n_failed += 1
-                    log.warning("%s from %s: %s", spec.meta.id, src.key, exc)
-                    continue
-                path = ""
-                if fits_dir is not None:
-                    from .fits import write_lamost_fits
+    from ..progress import progress_bar
 
-                    path = str(write_lamost_fits(spec, fits_dir / f"{spec.meta.id}.fits"))
-                rows.add(pre.flux, pre.ivar, src.label, prm["snr_i"], spec.meta.id, path, src.group, 0, "sim", prm)
-                counts[cls]["sim"] += 1
+    total = sum(max(0, per_class - counts[c]["real"]) for c in classes)
+    with progress_bar(progress, "spectra") as bar:
+        task = bar.add_task("simulating", total=total)
+        for cls in classes:
+            cls_sources = [s for s in sources if s.label.cls == cls]
+            need = per_class - counts[cls]["real"]
+            if need <= 0:
+                continue
+            if not cls_sources:
+                notes.append(f"class {cls}: no source star in libraries {list(libraries)}; none simulated")
+                continue
+            for src, k in zip(cls_sources, allocate_draws(len(cls_sources), need, rng), strict=True):
+                if k == 0:
+                    continue
+                for spec in batch_spectra(simulate_source(src, int(k), sim, dists, profiles, rng), sim_id):
+                    sim_id += 1
+                    prm = spec.meta.extra["sim"]
+                    try:
+                        pre = preprocess(spec, pcfg)
+                    except Exception as exc:
+                        n_failed += 1
+                        log.warning("%s from %s: %s", spec.meta.id, src.key, exc)
+                        continue
+                    path = ""
+                    if fits_dir is not None:
+                        from .fits import write_lamost_fits
+
+                        path = str(write_lamost_fits(spec, fits_dir / f"{spec.meta.id}.fits"))
+                    rows.add(pre.flux, pre.ivar, src.label, prm["snr_i"], spec.meta.id, path, src.group, 0, "sim", prm)
+                    counts[cls]["sim"] += 1
+                    bar.advance(task)
     if len(rows) == 0:
         raise ConfigError("nothing simulated: no source star for the requested classes")
     class_names = [c for c in classes if counts[c]["sim"] + counts[c]["real"] > 0]
