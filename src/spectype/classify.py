@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +173,8 @@ def iter_preprocessed(
         for t in tasks:
             yield _read_and_preprocess(t)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn: the parent has torch (and its OpenMP threads) loaded; forking that is unsafe.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         pending = []
         it = iter(tasks)
         for t in it:
