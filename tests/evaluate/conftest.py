@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from .eval_synthetic_pack import write_tiny_pack
 
 N_PIX = 256  # the 8-layer CNN needs a few hundred pixels

@@ -1,5 +1,4 @@
 import numpy as np
-from .conftest import make_profile, make_source
 
 import spectype
 from spectype.datasets import Pack
@@ -13,6 +12,8 @@ from spectype.simulate import (
     simulate_source,
     write_lamost_fits,
 )
+
+from .conftest import make_profile, make_source
 
 
 def test_fits_reads_back_with_label_and_metadata(tmp_path):

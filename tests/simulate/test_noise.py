@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from .conftest import make_profile, make_source
 
 from spectype.simulate import (
     RealDistributions,
@@ -11,6 +10,8 @@ from spectype.simulate import (
     simulate_source,
 )
 from spectype.simulate.pipeline import UNCOVERED_BIT
+
+from .conftest import make_profile, make_source
 
 
 @pytest.mark.parametrize("mode", ["scaled", "photon"])

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from .conftest import make_profile, make_source
 
 from spectype.simulate import (
     TELLURIC_WINDOWS,
@@ -16,6 +15,8 @@ from spectype.simulate import (
 )
 from spectype.simulate.rebin import CumulativeSpectrum
 from spectype.simulate.telluric import correct_library_tellurics, fit_scale, in_windows
+
+from .conftest import make_profile, make_source
 
 A_BAND = (7594.0, 7700.0)
 

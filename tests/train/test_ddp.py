@@ -9,9 +9,10 @@ import sys
 import textwrap
 
 import pandas as pd
-from .conftest import TINY_MODEL
 
 from spectype.models.release import load_model
+
+from .conftest import TINY_MODEL
 
 SCRIPT = textwrap.dedent(
     """

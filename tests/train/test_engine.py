@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 import safetensors.torch
 import torch
-from .conftest import CLASSES, TINY_MODEL, make_pack
 
 from spectype.datasets import Pack
 from spectype.errors import ConfigError
 from spectype.models.release import load_model
 from spectype.train import load_config, split_indices, train
+
+from .conftest import CLASSES, TINY_MODEL, make_pack
 
 
 def _cfg(pack, out, *extra):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch.nn as nn
 from safetensors.torch import load_file, save_file
 
+from ..atomic import atomic_folder
 from ..errors import ModelLoadError
 from ..models.registry import create_model
 
@@ -35,21 +34,13 @@ def save_gan_folder(
 ) -> Path:
     """Write a checkpoint folder atomically; `config` must hold 'arch' (generator builder)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         save_file(_state(generator), str(tmp / "model.safetensors"))
         if discriminator is not None:
             save_file(_state(discriminator), str(tmp / "discriminator.safetensors"))
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
         (tmp / "config.json").write_text(json.dumps({"format": FORMAT, **config}, indent=2))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
 
 

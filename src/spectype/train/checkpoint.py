@@ -21,8 +21,9 @@ import safetensors.torch
 import torch
 import torch.nn as nn
 
+from ..atomic import atomic_folder
 from ..errors import ConfigError
-from ..models.release import atomic_folder, unwrap_model
+from ..models.release import unwrap_model
 
 STATE = "state.json"
 
