@@ -125,19 +125,30 @@ def telluric_from_profiles(profiles, min_spectra: int = 10) -> TelluricModel | N
     return TelluricModel(trans, scales, len(have))
 
 
-def fit_lag_scale(ratio: np.ndarray, transmission: np.ndarray, max_lag: int = 4) -> tuple[int, float]:
-    """(lag in LAMOST pixels, s) minimising |log ratio − s·log T(shifted by lag)|² over the
-    bands; (0, 1.0) when nothing is usable. ratio, transmission (m,) on the LAMOST grid."""
-    best = (np.inf, 0, 1.0)
-    for lag in range(-max_lag, max_lag + 1):
-        t = np.roll(transmission, lag)
+def fit_shift_scale(
+    wave: np.ndarray, ratio: np.ndarray, transmission: np.ndarray, max_kms: float = 150.0, step_kms: float = 5.0
+) -> tuple[float, float]:
+    """(velocity shift in km/s, s) minimising |log ratio - s·log T(λ shifted by v)|² over the
+    bands; (0, 1) when nothing is usable. wave, ratio, transmission (m,) on one grid.
+
+    Sub-pixel: the template is interpolated at λ/(1 + v/c), so shifts of a few km/s count
+    (a LAMOST pixel is 69 km/s, too coarse for the sharp O₂ A-band head)."""
+    c_kms = 299_792.458
+    best = (np.inf, 0.0, 1.0)
+    for v in np.arange(-max_kms, max_kms + step_kms / 2, step_kms):
+        t = np.interp(wave / (1 + v / c_kms), wave, transmission, left=1.0, right=1.0)
         s = fit_scale(ratio, t)
         if not np.isfinite(s):
             continue
         ok = np.isfinite(ratio) & (ratio > 0.02) & (t < 0.97)
         res = float(np.sum((np.log(np.clip(ratio[ok], 0.02, 2.0)) - s * np.log(np.clip(t[ok], 1e-3, 1))) ** 2))
         if res < best[0]:
-            best = (res, lag, s)
+            best = (res, float(v), s)
+    if abs(best[1]) >= max_kms:
+        # No interior minimum: the band shape does not match the template at any shift (e.g. a
+        # gap-filled core), so a shift would only move the residual. Keep the frame, fit s.
+        s0 = fit_scale(ratio, transmission)
+        return 0.0, (s0 if np.isfinite(s0) else 1.0)
     return best[1], best[2]
 
 
@@ -167,13 +178,16 @@ def correct_library_tellurics(sources, library: str = "stelib", min_spectra: int
     trans = template_from_ratios(ratios, min_spectra)
     model = TelluricModel(trans, {}, len(todo))
     for s, r in zip(todo, ratios, strict=True):
-        scale = fit_scale(r, trans)
+        # Library spectra are in each star's rest frame, so its bands sit shifted by -RV against
+        # the median template; fitting the shift with the strength keeps the division from
+        # leaving an up-down residual at the sharp A-band head.
+        shift, scale = fit_shift_scale(grid, r, trans)
         scale = 1.0 if not np.isfinite(scale) else scale
         model.scales[s.key] = scale
         edges = s.conv.edges
         width = np.diff(edges)
         mid = 0.5 * (edges[1:] + edges[:-1])
-        t = np.interp(mid, grid, trans, left=1.0, right=1.0) ** scale
+        t = np.interp(mid / (1 + shift / 299_792.458), grid, trans, left=1.0, right=1.0) ** scale
         flux = np.diff(s.conv.cum) / width / np.maximum(t, 0.05)
         # Band cores with little light left cannot be divided out (noise and gap-filled
         # pixels blow up, e.g. HD037828's A band); bridge them from the corrected wings.
