@@ -194,13 +194,15 @@ class SpectrumImage(nn.Module):
         cover = diff.view(b, size, depth).cumsum_(-1)[:, :, :size].clamp_(max=1.0)
         # Resizing is linear with weights summing to 1, so invert (1 - coverage) after it;
         # it is separable and square, so it can run on the transposed canvas.
-        img = F.interpolate(
-            cover.unsqueeze(1),
-            size=(self.out_size, self.out_size),
-            mode="bilinear",
-            antialias=True,
-            align_corners=False,
-        )
+        img = cover.unsqueeze(1)
+        if self.canvas != self.out_size:  # drawing straight at the output size skips the resize
+            img = F.interpolate(
+                img,
+                size=(self.out_size, self.out_size),
+                mode="bilinear",
+                antialias=True,
+                align_corners=False,
+            )
         return 1.0 - img.transpose(-1, -2)  # (b, 1, row, col)
 
 
