@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path, atomic_write_text
+from .atomic import atomic_write_text
+from .plots import save_figure
 
 
 @dataclass
@@ -99,11 +100,7 @@ def step_summary(ctx: DemoContext) -> tuple[Path, Path]:
     axes[2].set_title("mean normalised spectrum per class (offset)")
     axes[2].set_xlabel("wavelength (Å, rest frame, vacuum)")
     axes[2].legend(fontsize=8)
-    fig.tight_layout()
-    png = ctx.out / "summary.png"
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    png = save_figure(fig, ctx.out / "summary.png", dpi=110)
 
     cat = ctx.facts.get("catalog", {})
     res = ctx.facts.get("build")

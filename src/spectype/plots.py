@@ -9,6 +9,20 @@ import numpy as np
 from .atomic import atomic_path
 
 
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Lay out, write atomically (temp file + rename) and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig.tight_layout()
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi)
+    finally:
+        plt.close(fig)  # figures left open accumulate in long jobs
+    return path
+
+
 def plot_classified_spectrum(
     flux: np.ndarray,
     probs: np.ndarray,
@@ -37,9 +51,4 @@ def plot_classified_spectrum(
     axp.set_xlim(0, 1)
     axp.invert_yaxis()
     axp.set_xlabel("probability")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)

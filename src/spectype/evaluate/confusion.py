@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix as _sk_confusion
 
 from ..atomic import atomic_path
+from ..plots import save_figure
 
 
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -59,7 +60,4 @@ def plot_confusion(
         ax.set_title(name)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path
 from ..labels import code_to_subtype
+from ..plots import save_figure
 
 TEMP_ORDER = "OBAFGKM"
 
@@ -157,7 +157,4 @@ def plot_errors_by_subtype(
     ax2.set_xlabel("true subtype")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

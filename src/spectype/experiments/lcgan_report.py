@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path, atomic_write_text
+from ..atomic import atomic_write_text
 from ..evaluate.report import markdown_table
+from ..plots import save_figure
 from .lcgan_data import CLASSES
 
 ARM_LABELS = {
@@ -132,9 +133,7 @@ def _figure(
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+    save_figure(fig, path, dpi=110)
 
 
 def _median_by(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:

@@ -16,7 +16,14 @@ import numpy as np
 
 from ..errors import SpectrumReadError
 from ..spectrum import Spectrum, SpectrumMeta
-from .registry import Probe, header_to_dict, number_or_none, register_reader
+from .registry import (
+    Probe,
+    header_to_dict,
+    number_or_none,
+    register_reader,
+    survey_mask_and_ivar,
+    table_columns,
+)
 
 LAMOST_RESOLUTION = 1800.0  # R at 5500 Å, LAMOST LRS
 _TABLE_COLUMNS = ("FLUX", "IVAR", "WAVELENGTH")
@@ -135,8 +142,7 @@ def _row_names(header, n_rows: int) -> dict[str, int]:
 def _build(probe, meta, wave, flux, ivar, andmask) -> Spectrum:
     flux = np.asarray(flux, dtype=np.float64)
     ivar = np.asarray(ivar, dtype=np.float64)
-    mask = (andmask != 0) | ~(ivar > 0) | ~np.isfinite(flux)
-    ivar = np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
+    mask, ivar = survey_mask_and_ivar(flux, ivar, andmask)
     return Spectrum(wave, flux, ivar, mask, medium=_medium(meta.header), meta=meta)
 
 
@@ -163,17 +169,7 @@ def read_lamost_lrs_image(probe: Probe) -> Spectrum:
 def read_lamost_lrs_table(probe: Probe) -> Spectrum:
     """LAMOST LRS, table layout (DR9+): binary table COADD with array cells."""
     hdu = probe.fits()["COADD"] if "COADD" in probe.fits() else probe.fits()[1]
-    names = {c.upper(): c for c in hdu.columns.names}
-    missing = [c for c in _TABLE_COLUMNS if c not in names]
-    if missing:
-        raise SpectrumReadError(
-            probe.path,
-            f"LAMOST COADD table lacks column(s) {', '.join(missing)}",
-            "the file is incomplete or not a LAMOST LRS spectrum",
-        )
-    data = hdu.data
-    if data is None or len(data) == 0:
-        raise SpectrumReadError(probe.path, "LAMOST COADD table has no rows")
+    data, names = table_columns(probe, hdu, _TABLE_COLUMNS, "LAMOST COADD")
 
     def column(name: str) -> np.ndarray:
         return np.asarray(data[names[name]][0], dtype=np.float64).ravel()

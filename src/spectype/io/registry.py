@@ -243,6 +243,30 @@ def check_usable(path: str | os.PathLike, spec: Spectrum) -> None:
         raise SpectrumReadError(path, f"every pixel{where} is masked: no usable pixel")
 
 
+def table_columns(probe: Probe, hdu, required: tuple[str, ...], what: str):
+    """(rows, {UPPER name: real name}) of a binary-table HDU, or a `SpectrumReadError` saying
+    which required columns are missing or that the table is empty. `what` names the table."""
+    names = {c.upper(): c for c in hdu.columns.names}
+    missing = [c for c in required if c.upper() not in names]
+    if missing:
+        raise SpectrumReadError(
+            probe.path,
+            f"{what} table lacks column(s) {', '.join(missing)}",
+            "the file is incomplete or not the format it looks like",
+        )
+    data = hdu.data
+    if data is None or len(data) == 0:
+        raise SpectrumReadError(probe.path, f"{what} table has no rows")
+    return data, names
+
+
+def survey_mask_and_ivar(flux: np.ndarray, ivar: np.ndarray, andmask) -> tuple[np.ndarray, np.ndarray]:
+    """Bad-pixel mask (survey AND-mask bits, ivar <= 0, non-finite flux) and ivar with every
+    non-finite or negative value set to 0, as the survey readers return them."""
+    mask = (np.asarray(andmask) != 0) | ~(ivar > 0) | ~np.isfinite(flux)
+    return mask, np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
+
+
 def header_to_dict(header) -> dict:
     """An astropy Header as a plain dict (no COMMENT/HISTORY/blank cards; bad cards skipped)."""
     if isinstance(header, dict):  # fastfits headers already are

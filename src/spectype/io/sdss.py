@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpectrumReadError
 from ..spectrum import Spectrum, SpectrumMeta
-from .registry import Probe, header_to_dict, number_or_none, register_reader
+from .registry import (
+    Probe,
+    header_to_dict,
+    number_or_none,
+    register_reader,
+    survey_mask_and_ivar,
+    table_columns,
+)
 
 SDSS_RESOLUTION = 2000.0  # R ~ 1850-2200 over the band (BOSS/SDSS spectrographs)
 _REQUIRED = ("flux", "loglam", "ivar")
@@ -48,26 +54,12 @@ def _text(value) -> str | None:
 @register_reader("sdss_spec", _identify, priority=100)
 def read_sdss_spec(probe: Probe) -> Spectrum:
     """SDSS/BOSS spec-*.fits: HDU1 COADD (loglam, flux, ivar, and_mask), HDU2 metadata."""
-    hdu = probe.hdul[1]
-    names = {c.lower(): c for c in hdu.columns.names}
-    missing = [c for c in _REQUIRED if c not in names]
-    if missing:
-        raise SpectrumReadError(
-            probe.path,
-            f"SDSS COADD table lacks column(s) {', '.join(missing)}",
-            "the file is incomplete or not an SDSS spec file",
-        )
-    data = hdu.data
-    if data is None or len(data) == 0:
-        raise SpectrumReadError(probe.path, "SDSS COADD table has no rows")
-    flux = np.asarray(data[names["flux"]], dtype=np.float64)
-    ivar = np.asarray(data[names["ivar"]], dtype=np.float64)
-    wave = 10.0 ** np.asarray(data[names["loglam"]], dtype=np.float64)
-    and_mask = (
-        np.asarray(data[names["and_mask"]]) if "and_mask" in names else np.zeros(len(flux), int)
-    )
-    mask = (and_mask != 0) | ~(ivar > 0) | ~np.isfinite(flux)
-    ivar = np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
+    data, names = table_columns(probe, probe.hdul[1], _REQUIRED, "SDSS COADD")
+    flux = np.asarray(data[names["FLUX"]], dtype=np.float64)
+    ivar = np.asarray(data[names["IVAR"]], dtype=np.float64)
+    wave = 10.0 ** np.asarray(data[names["LOGLAM"]], dtype=np.float64)
+    and_mask = data[names["AND_MASK"]] if "AND_MASK" in names else np.zeros(len(flux), int)
+    mask, ivar = survey_mask_and_ivar(flux, ivar, and_mask)
 
     primary = header_to_dict(probe.hdul[0].header)
     row = _first_row(probe)
