@@ -24,7 +24,7 @@ def test_profiles_resolve_to_valid_train_configs(tmp_path):
     model, kwargs, train = t4.resolve("mm_all", "quick")
     assert model == "mm_all" and kwargs == {"image_size": 64, "image_canvas": 128, "epsanet_layers": [1, 1, 1, 1], "spec1d_hidden": 128}
     _, paper_kwargs, paper_train = t4.resolve("mm_2d", "paper")
-    assert paper_kwargs == {"image_size": 224, "epsanet_layers": [3, 4, 6, 3]}
+    assert paper_kwargs == {"image_size": 224, "image_canvas": 512, "epsanet_layers": [3, 4, 6, 3]}
     assert (paper_train["epochs"], paper_train["batch_size"], paper_train["lr"], paper_train["balance"]) == (
         500, 256, 5e-4, 6000)
     for name in ("table3", "table4"):

@@ -88,3 +88,23 @@ def test_bad_arguments_say_what_to_choose():
         AudioFeature("mel", preset="nope")
     with pytest.raises(ValueError, match=r"\(B, L\)"):
         AudioFeature("mel")(torch.zeros(3700))
+
+
+@pytest.mark.parametrize("preset", list(AUDIO_PRESETS))
+def test_chunked_batch_equals_whole(preset, flux):
+    # 6 spectra in chunks of 4 (a full and a partial chunk) vs one chunk of 32.
+    whole = AudioFeatures(preset=preset)(flux)
+    chunked = AudioFeatures(preset=preset, chunk_size=4)(flux)
+    for kind in AUDIO_KINDS:
+        torch.testing.assert_close(chunked[kind], whole[kind], rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(
+            AudioFeature(kind, preset, chunk_size=4)(flux), whole[kind], rtol=1e-5, atol=1e-4
+        )
+
+
+def test_short_window_map_stays_float64_after_dtype_moves(flux):
+    # `.float()` / `.half()` on a model must not round the exact short-window map.
+    feat = AudioFeature("mfcc").float()
+    assert feat.short and feat.basis.dtype == torch.float64 and feat.fbank.dtype == torch.float64
+    ref = torchaudio_transform("mfcc")(flux.unsqueeze(1))
+    torch.testing.assert_close(feat(flux), ref, rtol=1e-4, atol=5e-3)

@@ -42,11 +42,12 @@ def freeze_feature(module: nn.Module) -> nn.Module:
     return module
 
 
-def spectrum_image(image_size: int, canvas: int = 512) -> nn.Module:
+def spectrum_image(image_size: int, canvas: int | None = None) -> nn.Module:
     """The plotted-spectrum renderer, (B, L) -> (B, 3, image_size, image_size).
 
-    canvas: the side the line is drawn at before resizing (the authors' 512); smaller canvases
-    make quick profiles cheaper, since rendering cost grows with canvas**2.
+    canvas: None draws straight at image_size (the fast ``direct`` method); a larger side (the
+    authors' 512) draws there and resizes (``supersampled``: closer to matplotlib, slower on
+    CPU, since its cost grows with canvas**2).
     """
     from ..features.image import SpectrumImage
 
@@ -83,7 +84,8 @@ class FusionClassifier(nn.Module):
         audio_preset: AudioFeature preset ('paper' or 'authors-code').
         image_size: side of the rendered spectrum image.
         epsanet_layers: blocks per EPSANet stage ((3, 4, 6, 3) is EPSANet-50).
-        image_canvas: side of the canvas the spectrum is drawn on (the authors' 512).
+        image_canvas: None (default) draws the spectrum straight at image_size; 512 draws it
+            on the authors' canvas and resizes (closer to their matplotlib images, slower).
         spec1d_hidden: width of the 1D branch's hidden linear layer (the paper's 1024).
     """
 
@@ -96,7 +98,7 @@ class FusionClassifier(nn.Module):
         epsanet_layers: Sequence[int] = (3, 4, 6, 3),
         n_classes: int = 8,
         input_len: int = 3700,
-        image_canvas: int = 512,
+        image_canvas: int | None = None,
         spec1d_hidden: int = 1024,
     ) -> None:
         super().__init__()
@@ -140,7 +142,7 @@ def fusion(
     epsanet_layers: Sequence[int] = (3, 4, 6, 3),
     n_classes: int = 8,
     input_len: int = 3700,
-    image_canvas: int = 512,
+    image_canvas: int | None = None,
     spec1d_hidden: int = 1024,
 ) -> FusionClassifier:
     """Multimodal fusion of any subset of spec1d / image / mel / mfcc / lfcc."""
