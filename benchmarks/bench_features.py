@@ -163,7 +163,7 @@ def main() -> None:
         for name, kw in (("direct", {}), ("supersampled", {"canvas": 512})):
             gimage = SpectrumImage(**kw).to(dev)
 
-            def run_gpu():
+            def run_gpu(gimage=gimage):
                 gimage(big)
                 gaudio(big)
                 torch.cuda.synchronize()

@@ -254,7 +254,7 @@ class SpectrumImage(nn.Module):
 
     def _render_supersampled(self, y: Tensor) -> Tensor:
         b, n = y.shape
-        size, w = self.canvas, self.line_width
+        size = self.canvas
         # x limits: index 0 .. n-1 with 5 % margins; pixels per sample step:
         y, step = _densify(y, size / ((n - 1) * (1 + 2 * AXES_MARGIN)))
         n = y.shape[1]
