@@ -153,3 +153,8 @@ def test_merged_strokes_keep_the_total_stroke_area(n_samples):
 
     assert area(2) == pytest.approx(area(1), rel=1e-5)
     assert area(3) == pytest.approx(area(1), rel=1e-5)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_empty_batch_gives_empty_images(method):
+    assert SpectrumImage(**METHODS[method])(torch.zeros(0, 3700)).shape == (0, 3, 224, 224)

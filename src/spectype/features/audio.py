@@ -244,7 +244,7 @@ class AudioFeature(nn.Module):
         if self.short:
             b, t, w = frames.shape
             spec = frames.reshape(b * t, w).double() @ self.basis
-            return spec.square_().view(b, t, -1)
+            return spec.square_().view(b, t, spec.shape[-1])
         spec = torch.fft.rfft(frames * self.window.to(frames.dtype), n=self.n_fft)
         return spec.real.square() + spec.imag.square()
 
