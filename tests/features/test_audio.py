@@ -108,3 +108,10 @@ def test_short_window_map_stays_float64_after_dtype_moves(flux):
     assert feat.short and feat.basis.dtype == torch.float64 and feat.fbank.dtype == torch.float64
     ref = torchaudio_transform("mfcc")(flux.unsqueeze(1))
     torch.testing.assert_close(feat(flux), ref, rtol=1e-4, atol=5e-3)
+
+
+def test_empty_batch_gives_empty_features():
+    out = AudioFeatures()(torch.zeros(0, 3700))
+    for kind in AUDIO_KINDS:
+        assert out[kind].shape == (0, 1, *EXPECTED["paper", kind])
+        assert AudioFeature(kind)(torch.zeros(0, 3700)).shape == out[kind].shape

@@ -286,6 +286,9 @@ class AudioFeature(nn.Module):
         """``(B, L)`` flux -> ``(B, 1, F, T)`` feature."""
         if flux.dim() != 2:
             raise ValueError(f"expected flux of shape (B, L), got {tuple(flux.shape)}")
+        if flux.shape[0] == 0:  # MKL's FFT refuses empty input
+            f, t = audio_feature_shape(self.kind, self.preset, flux.shape[1])
+            return flux.new_zeros(0, 1, f, t)
         parts = [self.from_power(self.power(p), flux.dtype) for p in flux.split(self.chunk_size)]
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
@@ -313,6 +316,8 @@ class AudioFeatures(nn.Module):
     def forward(self, flux: Tensor) -> dict[str, Tensor]:
         if flux.dim() != 2:
             raise ValueError(f"expected flux of shape (B, L), got {tuple(flux.shape)}")
+        if flux.shape[0] == 0:
+            return {kind: feat(flux) for kind, feat in self.features.items()}
         parts = [self._chunk(p, flux.dtype) for p in flux.split(self.chunk_size)]
         if len(parts) == 1:
             return parts[0]
