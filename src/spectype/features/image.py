@@ -190,19 +190,33 @@ class SpectrumImage(nn.Module):
             raise ValueError(f"expected flux of shape (B, L) with L >= 2, got {tuple(flux.shape)}")
         if not flux.is_floating_point() or flux.dtype == torch.float64:
             flux = flux.float()
-        if self.method == "direct":
-            return self._render_direct(flux).expand(-1, 3, -1, -1)
-        per_item = self.canvas * (self.canvas + 2)
-        chunk = max(1, self.max_chunk_pixels // per_item)
-        gray = torch.cat([self._render_supersampled(part) for part in flux.split(chunk)])
-        return gray.expand(-1, 3, -1, -1)
+        size = self.out_size
+        out = flux.new_empty(flux.shape[0], 1, size, size)
+        for start, cover in self._coverage(flux):
+            b = cover.shape[0]
+            if self.method == "direct":
+                # Pixel value exp(-alpha c) = 1 - union; c >= 0 up to rounding.
+                cover.clamp_(min=0).mul_(-UNION_ALPHA).exp_()
+                out[start : start + b, 0] = cover[:, :size, :size]
+            else:
+                # Resizing is linear with weights summing to 1, so invert (1 - coverage)
+                # after it.
+                img = F.interpolate(
+                    cover[:, None, : self.canvas, : self.canvas].clamp_(max=1.0),
+                    size=(size, size),
+                    mode="bilinear",
+                    antialias=True,
+                    align_corners=False,
+                )
+                out[start : start + b] = 1.0 - img
+        return out.expand(-1, 3, -1, -1)
 
     def _segments(self, y: Tensor, size: int, step: float, merge: int = 1):
         """Per segment: summed-coverage density, top and bottom edge rows (clamped).
 
         ``merge > 1`` joins runs of that many consecutive segments (the last run may be
-        shorter, see `_groups`) into one stroke spanning their vertical extent, with their
-        summed stroke area.
+        shorter) into one stroke spanning their vertical extent, with their summed stroke
+        area.
         """
         w = self.line_width
         lo, hi = _axis_limits(y)
@@ -228,100 +242,62 @@ class SpectrumImage(nn.Module):
         bottom = (rmax + 0.5 * w).clamp_(0, size)
         return dens, top, bottom
 
-    def _render_direct(self, flux: Tensor) -> Tensor:
-        size, dev, dt = self.out_size, flux.device, flux.dtype
+    def _coverage(self, flux: Tensor):
+        """Summed stroke coverage on the drawing grid, chunk by chunk.
+
+        Yields ``(start, cover)`` with ``cover`` ``(b, grid + 2, pitch)`` (item, row, col; two
+        spare rows for the bottom edges; columns from ``grid`` on unused), a view of a buffer
+        reused by the next chunk.
+        """
+        grid, dev, dt = self.canvas, flux.device, flux.dtype
         n = flux.shape[1]
-        step0 = size / ((n - 1) * (1 + 2 * AXES_MARGIN))  # pixels per sample
+        step0 = grid / ((n - 1) * (1 + 2 * AXES_MARGIN))  # pixels per sample
         up = max(1, math.ceil(step0 / 0.5))  # `_densify`'s factor
         segs, step = (n - 1) * up, step0 / up  # segments and their width after densifying
-        # Merged strokes: runs of `merge` segments (the last one may be shorter).
-        merge = max(1, min(self.merge, segs))
+        # Merged strokes (direct only): runs of `merge` segments, the last one maybe shorter.
+        merge = max(1, min(self.merge if self.method == "direct" else 1, segs))
         starts = torch.arange(0, segs, merge, device=dev, dtype=dt)
         counts = (segs - starts).clamp_(max=merge)
         m = starts.numel()
-        # Difference array laid out (item, row, col), two spare rows for the bottom edges: the
-        # cumulative sum runs down the rows, and the result is the image without a transpose.
-        depth = size + 2
-        per_item = size * depth + 8 * m
+        # Difference array laid out (item, row, col): the cumulative sum runs down the rows
+        # and the result is already the image's layout, with no transposed copy.
+        depth = grid + 2
+        # A power-of-two row pitch makes the cumulative sum down the rows thrash the cache
+        # (512 columns: 10.7 ms per 14 canvases, 544: 1.8 ms), so such grids get spare columns.
+        pitch = grid + 32 if grid % 64 == 0 else grid
+        per_item = pitch * depth + 8 * m
         chunk = max(1, min(flux.shape[0], self.max_chunk_pixels // per_item))
-        itype = torch.int32 if chunk * size * depth < 2**31 else torch.int64
-        # Column tent of each segment: the same for every spectrum, so built once.
+        itype = torch.int32 if chunk * pitch * depth < 2**31 else torch.int64
+        # Column tent of each stroke: the same for every spectrum, so built once.
         mid = (starts + 0.5 * counts + AXES_MARGIN * segs) * step - 0.5
         left = mid.floor()
         wr = mid - left
         col_w = torch.stack([1 - wr, wr], -1)[None, :, :, None, None]  # (1, m, 2, 1, 1)
-        col_idx = left.to(itype).clamp_(0, size - 2)[:, None] + torch.tensor(
+        col_idx = left.to(itype).clamp_(0, grid - 2)[:, None] + torch.tensor(
             [0, 1], device=dev, dtype=itype
         )  # (m, 2)
-        tap = torch.tensor([0, size], device=dev, dtype=itype)  # an edge's row and the next
-        out = torch.empty(flux.shape[0], 1, size, size, device=dev, dtype=dt)
-        diff = torch.empty(chunk * depth * size, device=dev, dtype=dt)
+        tap = torch.tensor([0, pitch], device=dev, dtype=itype)  # an edge's row and the next
+        diff = torch.empty(chunk * depth * pitch, device=dev, dtype=dt)
         for start in range(0, flux.shape[0], chunk):
             y, _ = _densify(flux[start : start + chunk], step0)
             b = y.shape[0]
-            dens, top, bottom = self._segments(y, size, step, merge)
+            dens, top, bottom = self._segments(y, grid, step, merge)
             edges = torch.stack([top, bottom], -1)  # (b, m, 2)
             e0 = edges.floor()
             frac = edges - e0
             # Each edge feeds two rows (linear weights); the bottom edge subtracts.
-            row_idx = (e0.to(itype) * size)[..., None] + tap  # (b, m, 2 edges, 2 taps)
+            row_idx = (e0.to(itype) * pitch)[..., None] + tap  # (b, m, 2 edges, 2 taps)
             row_val = torch.stack([1 - frac, frac], -1)
             row_val[:, :, 1].neg_()
             row_val.mul_(dens[:, :, None, None])
-            item = torch.arange(b, device=dev, dtype=itype) * (depth * size)
+            item = torch.arange(b, device=dev, dtype=itype) * (depth * pitch)
             base = item[:, None, None] + col_idx  # (b, m, 2 cols)
             idx = base[:, :, :, None, None] + row_idx[:, :, None]  # (b, m, 2, 2, 2)
             val = col_w * row_val[:, :, None]
-            d = diff[: b * depth * size]
+            d = diff[: b * depth * pitch]
             d.zero_()
             d.index_add_(0, idx.view(-1), val.view(-1))
-            cover = d.view(b, depth, size).cumsum_(1)
-            # Pixel value exp(-alpha c) = 1 - union; c >= 0 up to rounding.
-            cover.clamp_(min=0).mul_(-UNION_ALPHA).exp_()
-            out[start : start + b, 0] = cover[:, :size]
-        return out
-
-    def _render_supersampled(self, y: Tensor) -> Tensor:
-        b, n = y.shape
-        size = self.canvas
-        # x limits: index 0 .. n-1 with 5 % margins; pixels per sample step:
-        y, step = _densify(y, size / ((n - 1) * (1 + 2 * AXES_MARGIN)))
-        n = y.shape[1]
-        dens, a, c = self._segments(y, size, step)
-        xs = (torch.arange(n, device=y.device, dtype=y.dtype) + AXES_MARGIN * (n - 1)) * step
-        # Tent split of each segment between the two columns nearest its midpoint, which
-        # stands in for the antialiased horizontal extent of the stroke.
-        mid = (xs[:-1] + xs[1:]) * 0.5 - 0.5
-        left = mid.floor()
-        wright = mid - left  # (n-1,)
-
-        # Difference array over rows, laid out (item, col, row): the cumulative sum then runs
-        # along the contiguous axis (PyTorch's CPU cumsum over a strided axis is ~3x slower).
-        depth = size + 2
-        item = torch.arange(b, device=y.device)[:, None] * size
-        idx, val = [], []
-        for col, cw in ((left, 1.0 - wright), (left + 1, wright)):
-            base = (item + col.clamp(0, size - 1).long()[None, :]) * depth
-            d = dens * cw
-            for edge, sign in ((a, 1.0), (c, -1.0)):
-                n0 = edge.floor()
-                frac = edge - n0
-                flat = base + n0.long()
-                idx += [flat, flat + 1]
-                val += [sign * d * (1 - frac), sign * d * frac]
-        diff = torch.zeros(b * size * depth, device=y.device, dtype=y.dtype)
-        diff.index_add_(0, torch.cat(idx, 1).reshape(-1), torch.cat(val, 1).reshape(-1))
-        cover = diff.view(b, size, depth).cumsum_(-1)[:, :, :size].clamp_(max=1.0)
-        # Resizing is linear with weights summing to 1, so invert (1 - coverage) after it;
-        # it is separable and square, so it can run on the transposed canvas.
-        img = F.interpolate(
-            cover.unsqueeze(1),
-            size=(self.out_size, self.out_size),
-            mode="bilinear",
-            antialias=True,
-            align_corners=False,
-        )
-        return 1.0 - img.transpose(-1, -2)  # (b, 1, row, col)
+            yield start, d.view(b, depth, pitch).cumsum_(1)
 
 
 def _gaussian_window(size: int, sigma: float, device, dtype) -> Tensor:
