@@ -7,7 +7,7 @@ import inspect
 import pytest
 import torch
 
-from spectype.models import create_model, list_models
+from spectype.models import count_parameters, create_model, list_models
 from spectype.models.registry import _MODELS
 
 N_CLASSES, INPUT_LEN = 4, 512
@@ -45,7 +45,13 @@ def test_forward_backward(name):
     kw = small_kwargs(name)
     assert {"n_classes", "input_len"} <= set(kw)
     model = create_model(name, **kw)
-    assert model.spectype_arch == {"name": name, "kwargs": kw}
+    arch = model.spectype_arch
+    assert arch["name"] == name
+    # What was passed, plus every default, so a later default change cannot alter a saved model.
+    assert {k: arch["kwargs"][k] for k in kw} == {
+        k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()
+    }
+    assert count_parameters(create_model(name, **arch["kwargs"])) == count_parameters(model)
     flux = torch.rand(2, INPUT_LEN)
     logits = model(flux)
     assert logits.shape == (2, N_CLASSES)
@@ -53,3 +59,11 @@ def test_forward_backward(name):
     logits.logsumexp(1).sum().backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"no gradient reached {missing[:5]}"
+
+
+def test_recorded_kwargs_include_defaults():
+    # fusion's image_canvas default changed once (512 -> None); a saved model keeps its value.
+    model = create_model("mm_1d", n_classes=3, input_len=INPUT_LEN, spec1d_hidden=16)
+    kw = model.spectype_arch["kwargs"]
+    assert kw["image_canvas"] is None and kw["attn"] == "coordatt"
+    assert kw["modalities"] == ["spec1d"] and kw["spec1d_hidden"] == 16

@@ -46,10 +46,31 @@ def create_model(name: str, **kwargs) -> nn.Module:
     _load_builtin_models()
     if name not in _MODELS:
         raise KeyError(f"unknown model {name!r}; known models: {', '.join(sorted(_MODELS))}")
-    model = _MODELS[name](**kwargs)
-    # Remember how it was built so a model folder can rebuild it without pickles.
-    model.spectype_arch = {"name": name, "kwargs": dict(kwargs)}
+    factory = _MODELS[name]
+    model = factory(**kwargs)
+    # Remember how it was built so a model folder can rebuild it without pickles, with every
+    # default filled in: a later change of a default must not change a saved model.
+    model.spectype_arch = {"name": name, "kwargs": _resolved_kwargs(factory, kwargs)}
     return model
+
+
+def _resolved_kwargs(factory: Callable[..., nn.Module], kwargs: dict) -> dict:
+    """``kwargs`` plus the factory's defaults for every parameter not given."""
+    import inspect
+
+    try:
+        bound = inspect.signature(factory).bind_partial(**kwargs)
+    except (TypeError, ValueError):  # no usable signature: keep what was passed
+        return dict(kwargs)
+    bound.apply_defaults()
+    out: dict = {}
+    for pname, value in bound.arguments.items():
+        kind = bound.signature.parameters[pname].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        elif kind is not inspect.Parameter.VAR_POSITIONAL:
+            out[pname] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 def count_parameters(model: nn.Module) -> int:
