@@ -6,6 +6,9 @@ python experiments/simulator/two_sample.py [--variants v0,v1,v2]
   v2  v1 + the real-data telluric residual step (SimConfig.telluric, the default)
   v3  v2, and each simulation's source is the one nearest the real spectrum's subtype
       (v0-v2 draw any source of the class, so subtype mix differs from the real sample)
+  v4  v2, with the real spectra blurred to STELIB's 3 A FWHM where that is coarser than
+      R = 1800 (below ~5400 A): tests how much of the gap is the libraries' resolution, which
+      the simulator cannot sharpen
 -> out/simulator/two_sample.json, coef_<variant>.npy
 """
 
@@ -36,7 +39,29 @@ VARIANTS = {  # (STELIB telluric-corrected, config, match subtype)
     "v1": (True, SimConfig(telluric=False), False),
     "v2": (True, SimConfig(telluric=True), False),
     "v3": (True, SimConfig(telluric=True), True),
+    "v4": (True, SimConfig(telluric=True), False),
 }
+BLUR_REAL = {"v4"}
+STELIB_FWHM = 3.0  # Angstrom
+R_LAMOST = 1800.0
+
+
+def blur_to_stelib(flux: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian blur of a (n, L) batch on the log-lambda grid, sigma^2 = s_stelib^2 - s_R^2
+    (in Angstrom) where positive, done as a per-pixel mix of 8 fixed-sigma blurs."""
+    from scipy.ndimage import gaussian_filter1d
+
+    fwhm = 2 * np.sqrt(2 * np.log(2))
+    s_lib, s_r = STELIB_FWHM / fwhm, grid / R_LAMOST / fwhm
+    sig_a = np.sqrt(np.clip(s_lib**2 - s_r**2, 0, None))
+    sig_px = sig_a / (grid * np.log(10) * np.diff(np.log10(grid)).mean())
+    levels = np.linspace(0, sig_px.max(), 8)
+    stack = np.stack([flux if s == 0 else gaussian_filter1d(flux, s, axis=1) for s in levels])
+    pos = np.interp(sig_px, levels, np.arange(len(levels)))
+    lo = np.floor(pos).astype(int).clip(0, len(levels) - 2)
+    t = pos - lo
+    cols = np.arange(flux.shape[1])
+    return (1 - t) * stack[lo, :, cols].T + t * stack[lo + 1, :, cols].T
 
 
 def simulate_matched(real, sources, cfg, profiles, dists, seed, match_subtype=False):
@@ -106,9 +131,14 @@ def main():
             src_cache[correct] = load_sources(("stelib", "boss"), root / "libraries", ("A", "F", "G"),
                                               telluric_correct=correct)
         Xs, gs = simulate_matched(real, src_cache[correct], cfg, profiles, dists, 1, match)
-        auc_, coef = auc(real, Xs, gs)
+        real_used = real
+        if name in BLUR_REAL:
+            blurred = blur_to_stelib(np.array([r[0] for r in real]), grid)
+            real_used = [(b, *r[1:]) for b, r in zip(blurred, real, strict=True)]
+        auc_, coef = auc(real_used, Xs, gs)
         top = grid[np.argsort(-np.abs(coef))[:10]].round(0).tolist()
         results[name] = {"auc": auc_, "stelib_telluric_corrected": correct, "telluric_step": cfg.telluric, "match_subtype": match,
+                         "real_blurred_to_stelib": name in BLUR_REAL,
                          "top_wavelengths": top, "top_regions": top_regions(grid, coef),
                          "n_real": len(real), "n_sim": len(Xs)}
         print(name, json.dumps(results[name]), flush=True)
