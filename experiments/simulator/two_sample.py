@@ -9,6 +9,7 @@ python experiments/simulator/two_sample.py [--variants v0,v1,v2]
   v4  v2, with the real spectra blurred to STELIB's 3 A FWHM where that is coarser than
       R = 1800 (below ~5400 A): tests how much of the gap is the libraries' resolution, which
       the simulator cannot sharpen
+  v5  v2 + interstellar Na D from each simulation's E(B-V) (SimConfig.interstellar_nad)
 -> out/simulator/two_sample.json, coef_<variant>.npy
 """
 
@@ -40,6 +41,7 @@ VARIANTS = {  # (STELIB telluric-corrected, config, match subtype)
     "v2": (True, SimConfig(telluric=True), False),
     "v3": (True, SimConfig(telluric=True), True),
     "v4": (True, SimConfig(telluric=True), False),
+    "v5": (True, SimConfig(telluric=True, interstellar_nad=True), False),
 }
 BLUR_REAL = {"v4"}
 STELIB_FWHM = 3.0  # Angstrom
@@ -138,6 +140,7 @@ def main():
         auc_, coef = auc(real_used, Xs, gs)
         top = grid[np.argsort(-np.abs(coef))[:10]].round(0).tolist()
         results[name] = {"auc": auc_, "stelib_telluric_corrected": correct, "telluric_step": cfg.telluric, "match_subtype": match,
+                         "interstellar_nad": cfg.interstellar_nad,
                          "real_blurred_to_stelib": name in BLUR_REAL,
                          "top_wavelengths": top, "top_regions": top_regions(grid, coef),
                          "n_real": len(real), "n_sim": len(Xs)}

@@ -46,3 +46,48 @@ def test_rebin_conserves_flux_and_shifts():
     assert np.sum(out[0] * edges) == pytest.approx(np.trapezoid(flux[(wave > grid[0]) & (wave < grid[-1])], wave[(wave > grid[0]) & (wave < grid[-1])]), rel=1e-3)
     peak = grid[np.argmax(out, axis=1)]
     assert peak[1] - peak[0] == pytest.approx(float(doppler_shift(6000.0, 300.0) - 6000.0), abs=1.5)
+
+
+def test_nad_equivalent_width_follows_poznanski_2012():
+    from spectype.simulate.reddening import nad_equivalent_width
+
+    # log10 E(B-V) = 1.17 EW - 1.85: E = 0.1 -> EW = 0.85 / 1.17; no lines without dust.
+    assert nad_equivalent_width(0.1) == pytest.approx(0.85 / 1.17)
+    assert nad_equivalent_width(10 ** (1.17 * 1.0 - 1.85)) == pytest.approx(1.0)
+    np.testing.assert_array_equal(nad_equivalent_width([0.0, 0.01]), [0.0, 0.0])
+
+
+def test_nad_transmission_absorbs_its_equivalent_width_at_the_doublet():
+    from spectype.simulate.reddening import nad_equivalent_width, nad_transmission
+
+    w = lamost_full_grid()
+    t = nad_transmission(w, np.array([0.05, 0.3]))
+    edges = np.concatenate([[1.5 * w[0] - 0.5 * w[1]], 0.5 * (w[1:] + w[:-1]), [1.5 * w[-1] - 0.5 * w[-2]]])
+    ew = ((1 - t) * np.diff(edges)).sum(axis=1)
+    np.testing.assert_allclose(ew, nad_equivalent_width([0.05, 0.3]), rtol=1e-6)
+    assert np.argmin(t[1]) == np.argmin(np.abs(w - 5891.583))  # D2, the stronger line
+    far = np.abs(w - 5894.6) > 30
+    assert np.all(t[:, far] > 1 - 1e-9)
+    assert np.all(t[1] <= t[0] + 1e-12)  # more dust, deeper lines
+
+
+def test_simulation_with_interstellar_nad_differs_only_at_the_doublet():
+    from spectype.simulate import RealDistributions, SimConfig, simulate_source
+
+    from .conftest import make_profile, make_source
+
+    w = lamost_full_grid()
+    dists = RealDistributions(z=np.array([1e-3]), snr_g=np.array([50.0]))
+    cfg = dict(noise_mode="scaled", telluric=False, ebv_mean=0.3)
+    args = (make_source(), 3)
+    on = simulate_source(*args, SimConfig(**cfg, interstellar_nad=True), dists, [make_profile()], np.random.default_rng(0))
+    off = simulate_source(*args, SimConfig(**cfg), dists, [make_profile()], np.random.default_rng(0))
+    i = np.argmin(np.abs(w - 5891.583))
+    # Same draws, so only the lines differ; E(B-V) <= 10**-1.85 gives no lines (EW 0).
+    dusty = np.array([p["ebv"] > 10**-1.85 for p in on.params])
+    assert dusty.any()
+    assert np.all(on.flux[dusty, i] < off.flux[dusty, i])
+    assert np.allclose(on.flux[~dusty, i], off.flux[~dusty, i], rtol=1e-3)
+    far = np.abs(w - 5894.6) > 30
+    assert np.allclose(on.flux[:, far], off.flux[:, far])
+    assert all(p["cfg_interstellar_nad"] for p in on.params)

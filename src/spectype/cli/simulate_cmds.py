@@ -25,6 +25,9 @@ def register(app: typer.Typer) -> None:
         noise_mode: str = typer.Option("photon", help="noise variance model: photon | scaled"),
         ebv_mean: float = typer.Option(0.1, help="mean of the exponential E(B-V) draw"),
         distortion_amplitude: float = typer.Option(0.05, help="flux-calibration distortion size"),
+        interstellar_nad: bool = typer.Option(
+            False, "--interstellar-nad/--no-interstellar-nad",
+            help="add interstellar Na D with EW from each spectrum's E(B-V) (Poznanski et al. 2012)"),
         n_profiles: int = typer.Option(200, help="real LAMOST noise profiles to draw from"),
         workers: int | None = typer.Option(None, help="processes for loading (default: CPUs, max 8)"),
     ) -> None:
@@ -43,7 +46,8 @@ def register(app: typer.Typer) -> None:
                 progress=True,
                 fits_dir=fits_dir,
                 seed=seed,
-                sim=SimConfig(noise_mode=noise_mode, ebv_mean=ebv_mean, distortion_amplitude=distortion_amplitude),
+                sim=SimConfig(noise_mode=noise_mode, ebv_mean=ebv_mean, distortion_amplitude=distortion_amplitude,
+                              interstellar_nad=interstellar_nad),
                 data_root=data_root,
                 n_profiles=n_profiles,
                 workers=workers,

@@ -28,7 +28,7 @@ from .noise import (
     noise_ivar,
 )
 from .rebin import lamost_full_grid, rebin_shifted
-from .reddening import draw_ebv, redden
+from .reddening import draw_ebv, nad_transmission, redden
 from .sources import SourceStar
 from .telluric import TelluricModel, telluric_from_profiles
 
@@ -57,6 +57,7 @@ class SimConfig:
     snr_min: float = 10.0
     snr_max: float | None = None
     telluric: bool = True  # multiply by the empirical telluric template (telluric.py)
+    interstellar_nad: bool = False  # Na D of the same dust column (reddening.nad_transmission)
 
     def __post_init__(self) -> None:
         if self.noise_mode not in NOISE_MODES:
@@ -142,6 +143,8 @@ def simulate_source(
 
     flux, covered = rebin_shifted(source.conv, wave, rv)
     flux = redden(wave, flux, ebv, cfg.law, cfg.rv_ext)
+    if cfg.interstellar_nad:
+        flux = flux * nad_transmission(wave, ebv, cfg.r_target)
     if cfg.distortion_degree > 0:
         flux = flux * legendre_distortion(wave, coeffs)
 
