@@ -34,13 +34,15 @@ def _register_all() -> None:
         classify_cmds,
         data_cmds,
         eval_cmds,
+        features_cmds,
         gan_cmds,
         model_cmds,
         simulate_cmds,
         train_cmds,
     )
 
-    for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds):
+    for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds,
+                features_cmds):
         mod.register(app)
 
 
