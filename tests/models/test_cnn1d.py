@@ -25,7 +25,8 @@ def test_flatten_width_follows_input_len(input_len):
 
 
 def test_paper_length_gives_219_positions():
-    assert expected_positions(3700) == 219
+    # The model itself, not only the helper above: 60 channels x 219 positions at L = 3700.
+    assert output_shape(CNN1DBranch().features, (1, 3700)) == (60, 219)
 
 
 def test_channels_and_kernels_match_paper():

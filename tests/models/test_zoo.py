@@ -61,6 +61,15 @@ def test_forward_backward(name):
     assert not missing, f"no gradient reached {missing[:5]}"
 
 
+@pytest.mark.parametrize("name", [n for n in CLASSIFIERS if n.startswith("cnn1d_")])
+def test_cnn1d_builders_record_every_branch_argument(name):
+    # Builders that pass settings through to CNN1DBranch must still record its defaults.
+    from spectype.models.cnn1d import CNN1DBranch
+
+    branch_args = set(inspect.signature(CNN1DBranch.__init__).parameters) - {"self", "attn"}
+    assert branch_args <= set(create_model(name, input_len=INPUT_LEN).spectype_arch["kwargs"])
+
+
 def test_recorded_kwargs_include_defaults():
     # fusion's image_canvas default changed once (512 -> None); a saved model keeps its value.
     model = create_model("mm_1d", n_classes=3, input_len=INPUT_LEN, spec1d_hidden=16)

@@ -54,7 +54,12 @@ def test_round_trip_gives_identical_logits(cnn_folder, monkeypatch):
     assert loaded.class_names == ["A", "F", "K"] and loaded.preprocess == {"n_pix": 256}
     cfg = loaded.config
     assert cfg["format"] == "spectype-model" and cfg["input_len"] == 256
-    assert cfg["arch"] == {"name": "cnn1d_none", "kwargs": {"n_classes": 3, "input_len": 256, "hidden": 16, "out_dim": 8}}
+    assert cfg["arch"]["name"] == "cnn1d_none"
+    # What was passed, and every other builder default (channels etc.) recorded alongside.
+    kw = cfg["arch"]["kwargs"]
+    assert {k: kw[k] for k in ("n_classes", "input_len", "hidden", "out_dim")} == {
+        "n_classes": 3, "input_len": 256, "hidden": 16, "out_dim": 8}
+    assert kw["channels"] == [10, 10, 20, 30, 40, 50, 60, 60]
     x = torch.randn(4, 256)
     with torch.no_grad():
         assert torch.equal(model(x), loaded.model(x))

@@ -43,8 +43,7 @@ def features_cmd(
     except (SpectypeError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    meta = spectra[index].meta
-    title = f"{path.name}  [{getattr(meta, 'subclass', '') or 'no header class'}]"
+    title = f"{path.name}  [{spectra[index].meta.subclass or 'no header class'}]"
     written = plot_modalities(flux, image, audio, out, wavelength=cfg.grid(), reference=ref, title=title)
     typer.echo(f"wrote {written}")
 

@@ -11,8 +11,9 @@ but computes it faster for a batch:
   ``G`` (grid power -> lags -> filter bank on the ``n_fft`` grid), precomputed in float64.
   That is ``W / 2`` times fewer products than a DFT on the ``n_fft`` grid, and the
   intermediate is ``2W`` wide instead of ``n_fft``;
-* when the window fills ``n_fft``, an ``rfft`` of the windowed frames, squared as a real view
-  and multiplied by the filter bank stacked for the real and imaginary parts;
+* when the window fills ``n_fft`` (the LFCC), an ``rfft`` of the windowed frames; its
+  triangular filters touch a few bins each, so the filter bank is applied in groups of
+  filters, each over only its band of bins;
 * features that share ``(n_fft, win_length, hop_length, center)`` share one power spectrum
   (`AudioFeatures`);
 * a batch is processed in chunks of ``chunk_size`` spectra (default 32), so the intermediates
@@ -153,7 +154,7 @@ class AudioFeature(nn.Module):
     Buffers (move with ``.to(device)``): ``basis`` ``(W, 2W)`` windowed DFT on the 2W grid
     (short windows, ``W = win_length``) or ``window`` ``(W,)`` (rfft path); ``fbank``
     ``(2W, n_filters)`` (the exact map from the grid's squared components to the filter
-    outputs) or ``(2 * (n_fft // 2 + 1), n_filters)`` (the filter bank, each row twice);
+    outputs) or ``(n_fft // 2 + 1, n_filters)`` (the filter bank);
     ``dct`` ``(n_filters, n_coeffs)`` (cepstral features only).
     """
 

@@ -107,14 +107,13 @@ def _axis_limits(y: Tensor) -> tuple[Tensor, Tensor]:
     return lo, hi
 
 
-def _densify(y: Tensor, step: float) -> tuple[Tensor, float]:
-    """Resample the polyline linearly so that no segment is wider than half a pixel."""
-    if step <= 0.5:
-        return y, step
-    up = math.ceil(step / 0.5)
+def _densify(y: Tensor, up: int) -> Tensor:
+    """Resample the polyline linearly with `up` segments per original one."""
+    if up == 1:
+        return y
     n = y.shape[1]
     y = F.interpolate(y[:, None], size=(n - 1) * up + 1, mode="linear", align_corners=True)
-    return y[:, 0], step / up
+    return y[:, 0]
 
 
 class SpectrumImage(nn.Module):
@@ -222,23 +221,16 @@ class SpectrumImage(nn.Module):
         w = self.line_width
         lo, hi = _axis_limits(y)
         rows = (hi - y) * (size / (hi - lo))  # (b, n), 0 at the top edge
-        r0, r1 = rows[:, :-1], rows[:, 1:]
-        if merge > 1:
-            full = (rows.shape[1] - 1) // merge
-            length = torch.sqrt((r1 - r0).square_().add_(step * step))
-            pieces = [rows[:, : full * merge + 1].unfold(1, merge + 1, merge)]
-            lengths = [length[:, : full * merge].view(-1, full, merge).sum(-1)]
-            if full * merge < length.shape[1]:  # a shorter last run
-                pieces.append(rows[:, full * merge :].unsqueeze(1))
-                lengths.append(length[:, full * merge :].sum(-1, keepdim=True))
-            rmin = torch.cat([p.amin(-1) for p in pieces], 1)
-            rmax = torch.cat([p.amax(-1) for p in pieces], 1)
-            length = torch.cat(lengths, 1)
-            dens = (w * length) / (rmax - rmin + w)
-        else:
-            rmin, rmax = torch.minimum(r0, r1), torch.maximum(r0, r1)
-            dy = rmax - rmin
-            dens = (w * torch.sqrt(dy * dy + step * step)) / (dy + w)
+        full = (rows.shape[1] - 1) // merge
+        length = torch.sqrt(rows.diff(dim=1).square_().add_(step * step))
+        pieces = [rows[:, : full * merge + 1].unfold(1, merge + 1, merge)]
+        lengths = [length[:, : full * merge].view(-1, full, merge).sum(-1)]
+        if full * merge < length.shape[1]:  # a shorter last run
+            pieces.append(rows[:, full * merge :].unsqueeze(1))
+            lengths.append(length[:, full * merge :].sum(-1, keepdim=True))
+        rmin = torch.cat([p.amin(-1) for p in pieces], 1)
+        rmax = torch.cat([p.amax(-1) for p in pieces], 1)
+        dens = (w * torch.cat(lengths, 1)) / (rmax - rmin + w)
         top = (rmin - 0.5 * w).clamp_(0, size)
         bottom = (rmax + 0.5 * w).clamp_(0, size)
         return dens, top, bottom
@@ -253,7 +245,7 @@ class SpectrumImage(nn.Module):
         grid, dev, dt = self.canvas, flux.device, flux.dtype
         n = flux.shape[1]
         step0 = grid / ((n - 1) * (1 + 2 * AXES_MARGIN))  # pixels per sample
-        up = max(1, math.ceil(step0 / 0.5))  # `_densify`'s factor
+        up = max(1, math.ceil(step0 / 0.5))  # no segment wider than half a pixel
         segs, step = (n - 1) * up, step0 / up  # segments and their width after densifying
         # Merged strokes (direct only): runs of `merge` segments, the last one maybe shorter.
         merge = max(1, min(self.merge if self.method == "direct" else 1, segs))
@@ -280,7 +272,7 @@ class SpectrumImage(nn.Module):
         tap = torch.tensor([0, pitch], device=dev, dtype=itype)  # an edge's row and the next
         diff = torch.empty(chunk * depth * pitch, device=dev, dtype=dt)
         for start in range(0, flux.shape[0], chunk):
-            y, _ = _densify(flux[start : start + chunk], step0)
+            y = _densify(flux[start : start + chunk], up)
             b = y.shape[0]
             dens, top, bottom = self._segments(y, grid, step, merge)
             edges = torch.stack([top, bottom], -1)  # (b, m, 2)

@@ -11,6 +11,8 @@ L' is found by a dry run, so any input_len works (3700 -> 219 positions).
 
 from __future__ import annotations
 
+import inspect
+
 from collections.abc import Sequence
 
 import torch
@@ -103,10 +105,24 @@ class CNN1DClassifier(nn.Module):
         return self.classifier(self.branch(flux))
 
 
-def _builder(attn: str):
-    def build(n_classes: int = 8, input_len: int = 3700, **kw) -> CNN1DClassifier:
-        return CNN1DClassifier(n_classes=n_classes, input_len=input_len, attn=attn, **kw)
+def branch_signature(defaults: dict, **fixed) -> inspect.Signature:
+    """A builder signature listing every CNN1DBranch argument with its default (overridden by
+    `defaults`), plus n_classes. `create_model` records them all in a model folder, so a later
+    change of a default cannot alter a saved model. `fixed` arguments are left out."""
+    params = [inspect.Parameter("n_classes", inspect.Parameter.KEYWORD_ONLY, default=8)]
+    for p in inspect.signature(CNN1DBranch.__init__).parameters.values():
+        if p.name == "self" or p.name in fixed:
+            continue
+        default = defaults.get(p.name, p.default)
+        params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, default=default))
+    return inspect.Signature(params)
 
+
+def _builder(attn: str):
+    def build(**kw) -> CNN1DClassifier:
+        return CNN1DClassifier(attn=attn, **kw)
+
+    build.__signature__ = branch_signature({}, attn=attn)
     build.__doc__ = f"8-layer 1D CNN with {attn!r} attention (listening-to-stars Table 3)."
     build.__name__ = f"cnn1d_{attn}"
     return build

@@ -11,7 +11,7 @@ TiO bands), so early pooling loses little for class-level typing.
 
 from __future__ import annotations
 
-from .cnn1d import CNN1DClassifier
+from .cnn1d import CNN1DClassifier, branch_signature
 from .registry import register_model
 
 COMPACT = {
@@ -24,7 +24,10 @@ COMPACT = {
 }
 
 
-@register_model
-def cnn1d_compact(n_classes: int = 8, input_len: int = 3700, attn: str = "se", **kw) -> CNN1DClassifier:
+def cnn1d_compact(**kw) -> CNN1DClassifier:
     """Compact 4-layer 1D CNN with SE attention (the shipped default model's architecture)."""
-    return CNN1DClassifier(n_classes=n_classes, input_len=input_len, attn=attn, **{**COMPACT, **kw})
+    return CNN1DClassifier(**{"attn": "se", **COMPACT, **kw})
+
+
+cnn1d_compact.__signature__ = branch_signature({"attn": "se", **COMPACT})
+register_model(cnn1d_compact)
