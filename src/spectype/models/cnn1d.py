@@ -12,7 +12,6 @@ L' is found by a dry run, so any input_len works (3700 -> 219 positions).
 from __future__ import annotations
 
 import inspect
-
 from collections.abc import Sequence
 
 import torch
