@@ -30,13 +30,16 @@ def group_keys(cat: pd.DataFrame, group_by: str | None = None) -> pd.Series:
     itself; the simulator writes a `group` column holding the source star, and `id` groups
     repeated observations of one object when ids are object ids.
     """
-    if group_by:
-        if group_by not in cat.columns:
-            raise ConfigError(f"group column {group_by!r} is not in the catalogue (columns: {list(cat.columns)})")
-        return cat[group_by].astype("string").fillna("")
-    if "group" in cat.columns and cat["group"].notna().all():
-        return cat["group"].astype("string")
-    return cat["path"].astype("string") + "#" + cat["index"].astype("Int64").astype("string")
+    own = cat["path"].astype("string") + "#" + cat["index"].astype("Int64").astype("string")
+    if group_by and group_by not in cat.columns:
+        raise ConfigError(f"group column {group_by!r} is not in the catalogue (columns: {list(cat.columns)})")
+    col = group_by or ("group" if "group" in cat.columns else None)
+    if col is None:
+        return own
+    # A row without a key is its own group; the others keep theirs (so replicas of one star
+    # never straddle splits just because some other row lacks a key).
+    key = cat[col].astype("string").replace("", pd.NA)
+    return key.fillna(own)
 
 
 def select_rows(
