@@ -315,7 +315,10 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
         )
     else:
         base_sampler = RandomSampler(range(len(train_src)), generator=shuffle_gen)
-    train_loader = _loader(train_src, BatchSampler(base_sampler, per_rank_batch, drop_last=False), cfg, loader_gen)
+    # A last training batch of one spectrum breaks BatchNorm over (B, C) features (BAM's gate);
+    # drop just that one rather than every incomplete last batch.
+    lone_last = len(base_sampler) > 1 and len(base_sampler) % per_rank_batch == 1
+    train_loader = _loader(train_src, BatchSampler(base_sampler, per_rank_batch, drop_last=lone_last), cfg, loader_gen)
     val_pos = np.arange(len(val_src))[info.rank :: info.world_size]  # exact shards, no padding
     val_batches = [val_pos[i : i + cfg.batch_size] for i in range(0, len(val_pos), cfg.batch_size)]
     val_loader = _loader(val_src, val_batches, cfg, torch.Generator().manual_seed(cfg.seed))
