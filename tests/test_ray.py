@@ -52,3 +52,18 @@ def test_ray_classify_matches_local(ray_session, files, tmp_path):
     # Resume: a second Ray run finds everything done.
     again = classify_files_ray([files], tmp_path / "ray.parquet", options=opts)
     assert again.n_spectra == 0 and again.n_skipped == 5
+
+
+def test_ray_fresh_run_replaces_an_earlier_output(ray_session, files, tmp_path):
+    from spectype.distributed.ray_classify import classify_files_ray
+
+    out = tmp_path / "ray.parquet"
+    opts = ClassifyOptions(workers=1, progress=False, files_per_task=2)
+    classify_files_ray([files], out, options=opts)
+    stale = pd.read_parquet(out).assign(pred_class="Z")  # an earlier run's rows, marked
+    stale.to_parquet(out)
+    fresh = classify_files_ray([files], out, options=ClassifyOptions(
+        workers=1, progress=False, files_per_task=2, resume=False))
+    assert fresh.n_skipped == 0 and fresh.n_spectra == 5
+    rows = pd.read_parquet(out)
+    assert len(rows) == 5 and "Z" not in set(rows.pred_class)

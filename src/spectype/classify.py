@@ -58,6 +58,20 @@ class ClassifySummary:
     def spectra_per_second(self) -> float:
         return self.n_spectra / self.seconds if self.seconds > 0 else float("nan")
 
+    def record_error(self, path: str, error: str) -> None:
+        """Count a failed spectrum; keep the first 1,000 messages for the report."""
+        self.n_errors += 1
+        if len(self.errors) < 1000:
+            self.errors.append((path, error))
+
+
+def preprocess_config(loaded) -> dict:
+    """The preprocessing a released model was trained with, as PreprocessConfig fields."""
+    from .preprocess import PreprocessConfig
+
+    known = {f.name for f in fields(PreprocessConfig)}
+    return asdict(PreprocessConfig(**{k: v for k, v in loaded.preprocess.items() if k in known}))
+
 
 # ---------------------------------------------------------------- inputs
 
@@ -244,6 +258,13 @@ class ResultWriter:
     def done_files(self) -> set[str]:
         return {p for p, _ in self.done_keys()}
 
+    def reset(self) -> None:
+        """A fresh run: drop the output and the parts of any earlier one."""
+        if self.parts_dir.exists():
+            for p in self.parts_dir.glob("part-*.parquet"):
+                p.unlink()
+        self.output.unlink(missing_ok=True)
+
     def add(self, row: dict) -> None:
         self._rows.append(row)
 
@@ -352,14 +373,12 @@ def classify_files(
     import torch
 
     from .models.release import load_model
-    from .preprocess import PreprocessConfig
 
     opts = options or ClassifyOptions()
     t0 = time.perf_counter()
     loaded = load_model(model, device=opts.device)
     class_names = list(loaded.class_names)
-    pre_fields = {f.name for f in fields(PreprocessConfig)}
-    pre_cfg = asdict(PreprocessConfig(**{k: v for k, v in loaded.preprocess.items() if k in pre_fields}))
+    pre_cfg = preprocess_config(loaded)
 
     output = Path(output)
     writer = ResultWriter(output, opts.part_rows)
@@ -371,11 +390,8 @@ def classify_files(
         done = writer.done_files()
         todo = [f for f in files if f not in done]
         summary.n_skipped = len(files) - len(todo)
-    else:  # a fresh run: drop the output and any parts of an earlier one
-        if writer.parts_dir.exists():
-            for p in writer.parts_dir.glob("part-*.parquet"):
-                p.unlink()
-        output.unlink(missing_ok=True)
+    else:
+        writer.reset()
         todo = files
     workers = opts.workers or os.cpu_count() or 1
     plotter = _Plotter(output, opts.plot, class_names) if opts.plot else None
@@ -416,9 +432,7 @@ def classify_files(
             for it in items:
                 summary.n_spectra += 1
                 if it.error is not None:
-                    summary.n_errors += 1
-                    if len(summary.errors) < 1000:
-                        summary.errors.append((it.path, it.error))
+                    summary.record_error(it.path, it.error)
                     writer.add(_row(it, class_names, None, opts.low_snr))
                 else:
                     batch.append(it)

@@ -21,6 +21,7 @@ from ..classify import (
     _read_and_preprocess,
     _row,
     expand_inputs,
+    preprocess_config,
 )
 
 
@@ -43,34 +44,35 @@ def _classify_chunk(paths: list[str], model_dir: str | None, pre_cfg: dict, low_
 
 def classify_files_ray(paths, output, model=None, options: ClassifyOptions | None = None,
                        address: str | None = None) -> ClassifySummary:
-    """Classify with Ray. Connects to `address` (or RAY_ADDRESS, or starts a local Ray)."""
-    from dataclasses import asdict, fields
-
+    """Classify with Ray. Connects to `address` (or RAY_ADDRESS, or a running local cluster, or
+    starts a local Ray). `options.workers` caps the tasks in flight; Ray refuses a CPU count
+    when it joins an existing cluster, so it is never passed to `ray.init`."""
     import ray
 
     from ..models.release import load_model
-    from ..preprocess import PreprocessConfig
 
     opts = options or ClassifyOptions()
     t0 = time.perf_counter()
     loaded = load_model(model, device="cpu")  # validates the folder before any task starts
-    pre_fields = {f.name for f in fields(PreprocessConfig)}
-    pre_cfg = asdict(PreprocessConfig(**{k: v for k, v in loaded.preprocess.items() if k in pre_fields}))
+    pre_cfg = preprocess_config(loaded)
     model_dir = str(loaded.folder)
 
     output = Path(output)
     writer = ResultWriter(output, part_rows=1)  # one part per completed chunk
     files = [str(p) for p in expand_inputs(paths)]
+    if not opts.resume:
+        writer.reset()
     done = writer.done_files() if opts.resume else set()
     todo = [f for f in files if f not in done]
     summary = ClassifySummary(output=output, n_files=len(files), n_skipped=len(files) - len(todo))
 
     if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS"), num_cpus=opts.workers,
-                 include_dashboard=False, log_to_driver=False)
+        ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False,
+                 log_to_driver=False)
     task = ray.remote(_classify_chunk)
     chunks = [todo[i : i + opts.files_per_task] for i in range(0, len(todo), opts.files_per_task)]
-    max_in_flight = 4 * int(ray.available_resources().get("CPU", 1) or 1)
+    cpus = int(ray.available_resources().get("CPU", 1) or 1)
+    max_in_flight = 4 * (min(cpus, opts.workers) if opts.workers else cpus)
     pending: list = []
 
     def drain(n_left: int) -> None:
@@ -82,8 +84,7 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
                 if row["status"] == "ok":
                     summary.n_ok += 1
                 else:
-                    summary.n_errors += 1
-                    summary.errors.append((row["path"], row["error"]))
+                    summary.record_error(row["path"], row["error"])
                 writer.add(row)
             writer.flush()
 
