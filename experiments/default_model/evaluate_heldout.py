@@ -37,15 +37,18 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     pack = Pack(args.pack)
-    used = set()
+    used, used_ids = set(), set()
     for split in ("train", "val"):
-        used.update(Path(p).resolve() for p in pack.paths[pack.indices(split)] if p)
+        rows = pack.indices(split)
+        used.update(Path(p).resolve() for p in pack.paths[rows] if p)
+        used_ids.update(str(i) for i in pack.ids[rows] if i)
     results = args.out / "classified.parquet"
     classify_files([args.data / "lamost", args.data / "sdss"], results, model=args.model,
                    options=ClassifyOptions(resume=False))
     df = pd.read_parquet(results)
     df = df[df.status == "ok"].copy()
-    df["used"] = [Path(p).resolve() in used for p in df.path]
+    # The same observation can sit in two files (a re-release, a copy in misc/): by id too.
+    df["used"] = [Path(p).resolve() in used or str(i) in used_ids for p, i in zip(df.path, df.id, strict=True)]
     df["truth"] = [parse_label(s, c).cls for s, c in zip(df.header_subclass, df.header_class, strict=True)]
     classes = load_model(args.model).class_names
     held = df[~df.used & df.truth.isin(classes)]
