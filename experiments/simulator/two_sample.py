@@ -50,20 +50,14 @@ R_LAMOST = 1800.0
 
 def blur_to_stelib(flux: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Gaussian blur of a (n, L) batch on the log-lambda grid, sigma^2 = s_stelib^2 - s_R^2
-    (in Angstrom) where positive, done as a per-pixel mix of 8 fixed-sigma blurs."""
-    from scipy.ndimage import gaussian_filter1d
+    (in Angstrom) where positive."""
+    from spectype.simulate.resolution import gaussian_smooth_variable
 
     fwhm = 2 * np.sqrt(2 * np.log(2))
     s_lib, s_r = STELIB_FWHM / fwhm, grid / R_LAMOST / fwhm
     sig_a = np.sqrt(np.clip(s_lib**2 - s_r**2, 0, None))
     sig_px = sig_a / (grid * np.log(10) * np.diff(np.log10(grid)).mean())
-    levels = np.linspace(0, sig_px.max(), 8)
-    stack = np.stack([flux if s == 0 else gaussian_filter1d(flux, s, axis=1) for s in levels])
-    pos = np.interp(sig_px, levels, np.arange(len(levels)))
-    lo = np.floor(pos).astype(int).clip(0, len(levels) - 2)
-    t = pos - lo
-    cols = np.arange(flux.shape[1])
-    return (1 - t) * stack[lo, :, cols].T + t * stack[lo + 1, :, cols].T
+    return np.stack([gaussian_smooth_variable(row, sig_px) for row in flux])
 
 
 def simulate_matched(real, sources, cfg, profiles, dists, seed, match_subtype=False):

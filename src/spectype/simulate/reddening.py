@@ -72,9 +72,9 @@ def nad_transmission(wave: np.ndarray, ebv: float | np.ndarray, r: float = 1800.
     """
     from scipy.special import erf
 
-    wave = np.asarray(wave, dtype=np.float64)
-    edges = np.concatenate([[1.5 * wave[0] - 0.5 * wave[1]], 0.5 * (wave[1:] + wave[:-1]),
-                            [1.5 * wave[-1] - 0.5 * wave[-2]]])
+    from ..preprocess import pixel_edges
+
+    edges = pixel_edges(wave)
     width = np.diff(edges)
     ew = nad_equivalent_width(ebv)[..., None]
     absorbed = np.zeros(ew.shape[:-1] + wave.shape)
