@@ -78,6 +78,8 @@ class Spectrum:
     def __post_init__(self) -> None:
         self.wavelength = np.asarray(self.wavelength, dtype=np.float64)
         self.flux = np.asarray(self.flux, dtype=np.float64)
+        if self.flux.ndim != 1:
+            raise ValueError(f"Spectrum.flux has shape {self.flux.shape}, expected one dimension")
         n = self.flux.shape[0]
         self.ivar = (
             np.ones(n) if self.ivar is None else np.asarray(self.ivar, dtype=np.float64)

@@ -73,6 +73,10 @@ def test_synthetic_stelib(tmp_path):
     assert spec.wavelength[0] == 3200.0 and spec.wavelength[-1] == 3299.0
     assert spec.mask[:5].all() and not spec.mask[5:].any()
     assert spec.meta.extra["fwhm_A"] == 3.0
+    # CRPIX1 = 0 is a valid reference pixel (the first pixel sits one step above CRVAL1).
+    hdu.header["CRPIX1"] = 0.0
+    hdu.writeto(tmp_path / "s0.fits")
+    assert spectype.read(tmp_path / "s0.fits").wavelength[0] == 3201.0
 
 
 @pytest.mark.shared

@@ -48,3 +48,20 @@ def test_catalogue_csv_is_not_a_spectrum(tmp_path):
     path.write_text("obsid,subclass,snrg\n1,G2,30\n2,K1,40\n3,A0,50\n")
     with pytest.raises(UnknownFormatError, match="no reader recognises"):
         spectype.read(path)
+
+
+def test_multibyte_character_cut_by_the_head_still_reads(tmp_path):
+    # The reader sniffs the first 2,880 bytes; an "Å" split at that boundary must not make the
+    # file look binary.
+    body = "wavelength,flux\n" + "\n".join(f"{w:.4f},{1.0 + i:.4f}" for i, w in enumerate(WAVE)) + "\n"
+    pad = 2879 - len(body.encode()) - 2  # "Å" (2 bytes) starts at byte 2879
+    text = body + "# " + "x" * pad + "Å end\n"
+    assert text.encode()[2879:2881] == "Å".encode()
+    path = tmp_path / "s.csv"
+    path.write_text(text, encoding="utf-8")
+    assert len(spectype.read(path)) == 30
+
+
+def test_spectrum_refuses_two_dimensional_flux():
+    with pytest.raises(ValueError, match="flux"):
+        spectype.Spectrum(np.arange(3.0), np.ones((3, 2)), None, None)

@@ -21,13 +21,12 @@ def features_cmd(
 
     from ..errors import SpectypeError
     from ..features import AudioFeatures, SpectrumImage, reference_image_batch
-    from ..io import read
+    from ..io import read_all
     from ..plots import plot_modalities
     from ..preprocess import PreprocessConfig, preprocess
 
     try:
-        spectra = read(path)
-        spectra = spectra if isinstance(spectra, list) else [spectra]
+        spectra = read_all(path)
         if not 0 <= index < len(spectra):
             raise ValueError(
                 f"{path} holds {len(spectra)} spectra; --index {index} is out of range "

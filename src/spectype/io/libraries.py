@@ -58,7 +58,8 @@ def read_stelib(probe: Probe) -> Spectrum:
     step = number_or_none(header.get("CDELT1", header.get("CD1_1")))
     if start is None or step is None or step <= 0:
         raise SpectrumReadError(probe.path, "CRVAL1/CDELT1 do not give a valid wavelength axis")
-    ref_pix = number_or_none(header.get("CRPIX1")) or 1.0
+    ref_pix = number_or_none(header.get("CRPIX1"))
+    ref_pix = 1.0 if ref_pix is None else ref_pix  # 0 is a valid reference pixel
     wave = start + step * (np.arange(flux.size) + 1.0 - ref_pix)
     ivar, mask = _uniform_weights(flux)
     star = str(header.get("STARIDEN") or header.get("OBJECT") or probe.path.stem)

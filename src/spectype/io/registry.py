@@ -101,8 +101,12 @@ class Probe:
             return []
         try:
             raw = self.head_bytes.decode("utf-8")
-        except UnicodeDecodeError:
-            return []
+        except UnicodeDecodeError as exc:
+            # The head is cut at a fixed size, maybe inside a multi-byte character ("Å"):
+            # only a bad byte before the last 3 means the file is not UTF-8 text.
+            if exc.start < len(self.head_bytes) - 3:
+                return []
+            raw = self.head_bytes[: exc.start].decode("utf-8")
         lines = [ln.strip() for ln in raw.splitlines()]
         return [ln for ln in lines if ln][:50]
 

@@ -147,8 +147,9 @@ def fusion(
 ) -> FusionClassifier:
     """Multimodal fusion of any subset of spec1d / image / mel / mfcc / lfcc."""
     return FusionClassifier(
-        modalities, attn, audio_preset, image_size, epsanet_layers, n_classes, input_len,
-        image_canvas, spec1d_hidden,
+        modalities=modalities, attn=attn, audio_preset=audio_preset, image_size=image_size,
+        epsanet_layers=epsanet_layers, n_classes=n_classes, input_len=input_len,
+        image_canvas=image_canvas, spec1d_hidden=spec1d_hidden,
     )
 
 
