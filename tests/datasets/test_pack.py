@@ -59,6 +59,10 @@ def test_group_column_keeps_groups_together(catalog_file: Path, tmp_path: Path):
     cat["group"] = (cat.index // 2).astype(str)  # pairs of spectra share a source star
     grouped = write_catalog(cat, tmp_path / "cat_grouped.parquet")
     _, pack = _build(grouped, tmp_path / "g.h5")
+    # The pack's groups are the catalogue's (not one per spectrum), pairs included...
+    assert set(pack.groups) <= set(cat["group"])
+    assert (pd.Series(pack.groups).value_counts() == 2).any()
+    # ...and every group sits in one split.
     split_of_group = pd.Series(pack.split).groupby(pack.groups).nunique()
     assert (split_of_group == 1).all()
 

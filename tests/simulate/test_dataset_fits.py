@@ -38,7 +38,8 @@ def test_star_names_unify_across_libraries():
 
 def test_pack_is_split_by_source_star(tmp_path, data_root):
     sources = [make_source(c, f"HD{i}{c}") for c in ("A0V", "G2V") for i in range(6)]
-    sources.append(make_source("A1V", "HD0A", key="OTHERLIB:HD0A"))  # same star, 2nd library
+    # The same star (group HD0A0V) from a second library: both sources' rows share a split.
+    sources.append(make_source("A1V", "HD0A0V", key="OTHERLIB:HD0A0V"))
     res = build_simulated_dataset(
         tmp_path / "p.h5", classes=["A", "G"], per_class=40, seed=3, data_root=data_root,
         sources=sources, profiles=[make_profile("1"), make_profile("2")], workers=1,
@@ -48,5 +49,6 @@ def test_pack_is_split_by_source_star(tmp_path, data_root):
     seen = {s: set(pack.groups[pack.indices(s)]) for s in ("train", "val", "test")}
     assert seen["train"] and seen["test"]
     assert not (seen["train"] & seen["val"] or seen["train"] & seen["test"] or seen["val"] & seen["test"])
+    assert len(set(pack.split[pack.groups == "HD0A0V"])) == 1
     assert np.bincount(pack.labels).tolist() == [40, 40]
     assert pack.read_flux(np.arange(3)).shape == (3, 3700)
