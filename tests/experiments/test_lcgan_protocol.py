@@ -203,3 +203,18 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
         tmp_path / "runs" / "a_replication" / "seed0" / "result.json"
     ).stat().st_mtime_ns == before
     pd.testing.assert_frame_equal(res2["table"], res["table"])
+
+
+def test_split_stars_assigns_a_two_class_star_by_its_majority():
+    from spectype.experiments.lcgan_data import SpectrumPool
+
+    # Star "mix" has one O row (listed first) and two F rows: it belongs with F. Every class
+    # needs a few stars of its own for the split to run.
+    groups = ["mix", "mix", "mix"] + [f"{c}{i}" for c in "ofgk" for i in range(6)]
+    labels = [0, 1, 1] + [k for k in range(4) for _ in range(6)]
+    n = len(groups)
+    pool = SpectrumPool(np.zeros((n, 4), np.float32), np.array(labels), np.array(groups),
+                        np.array(["base"] * n), np.arange(4.0))
+    s = split_stars(pool, 0, 0.34)
+    assert "mix" in s.train["F"] + s.test["F"]
+    assert all("mix" not in s.train[c] + s.test[c] for c in ("O", "G", "K"))

@@ -179,8 +179,10 @@ def split_stars(pool: SpectrumPool, seed: int, test_fraction: float) -> StarSpli
     A star whose rows carry two classes (one name, two libraries' labels) is assigned by its
     majority class, so it is still on one side only.
     """
-    groups, first = np.unique(pool.group, return_index=True)
-    labels = pool.label[first]
+    groups, inverse = np.unique(pool.group, return_inverse=True)
+    counts = np.zeros((len(groups), len(CLASSES)), np.int64)
+    np.add.at(counts, (inverse, pool.label), 1)
+    labels = counts.argmax(1)  # majority class per star (ties: the earlier class)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         parts = split_groups(labels, groups, (1 - test_fraction, 0.0, test_fraction), seed)

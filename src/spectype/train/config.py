@@ -44,7 +44,9 @@ class TrainConfig:
     # None: the pack's train indices as stored. N: replicate train rows to N per class
     # (after the split, so copies never cross into val/test).
     balance: int | None = None
-    max_per_class: int | None = None  # seeded cap on train and val rows per class (quick profiles)
+    # Seeded cap on rows per class in every split, test included, so quick-profile test sets
+    # are class-balanced (quick profiles).
+    max_per_class: int | None = None
     early_stopping: int | None = None  # patience in epochs on val accuracy; None = off
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: str = "auto"  # auto (bf16 autocast on CUDA, off on CPU) | bf16 | off

@@ -33,7 +33,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, RandomSampler
 
-from ..datasets import SPLITS, Pack, balance_by_replication, split_groups
+from ..datasets import SPLITS, Pack, balance_by_replication, plan_split
 from ..errors import ConfigError
 from ..models import create_model
 from ..models.release import save_model, wavelength_grid_spec
@@ -72,11 +72,10 @@ def split_indices(pack: Pack, cfg: TrainConfig) -> dict[str, np.ndarray]:
     else:
         # Replication lives in the index arrays, so unique rows are the distinct spectra.
         rows = np.unique(np.concatenate([pack.indices(s) for s in SPLITS]))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # small-class notes; the pack build reported them
-            local = split_groups(
-                pack.labels[rows], pack.groups[rows], tuple(cfg.split_fractions), seed=cfg.split_seed
-            )
+        # plan_split, not split_groups: its small-class notes were reported at pack build.
+        local = plan_split(
+            pack.labels[rows], pack.groups[rows], tuple(cfg.split_fractions), seed=cfg.split_seed
+        ).indices
         parts = {s: rows[local[s]] for s in SPLITS}
     if cfg.max_per_class is not None:
         rng = np.random.default_rng(cfg.seed)
