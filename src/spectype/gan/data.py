@@ -23,11 +23,11 @@ class ClassRows:
     wavelength: np.ndarray | None
 
 
-def l2_normalise(flux: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+def l2_normalise(flux: np.ndarray) -> np.ndarray:
     """Eq. (1) of Yang et al. 2021: each row divided by its L2 norm. (N, L) -> (N, L) float32."""
-    flux = np.asarray(flux, dtype=np.float64)
-    norm = np.linalg.norm(flux, axis=-1, keepdims=True)
-    return (flux / np.maximum(norm, eps)).astype(np.float32)
+    from ..preprocess import l2_normalise as _l2
+
+    return _l2(flux).astype(np.float32)
 
 
 def read_class(path: str | os.PathLike, class_name: str, split: str | None = None) -> ClassRows:

@@ -25,6 +25,7 @@ from sklearn.svm import NuSVC
 from ..atomic import atomic_path, atomic_write_text
 from ..datasets.split import split_groups
 from ..errors import ConfigError
+from ..evaluate.report import markdown_table
 from .data import l2_normalise
 
 
@@ -126,15 +127,6 @@ def gan_train_test(
     }
 
 
-def _markdown_table(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in df.iterrows():
-        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def evaluate_checkpoints(
     checkpoints: list[Path],
     real_target: np.ndarray,
@@ -200,5 +192,5 @@ def evaluate_checkpoints(
             if c in df
         ]
         title = f"# GAN-train / GAN-test (NuSVC rbf, target vs {comparison_name})\n\n"
-        atomic_write_text(out_dir / "gan_eval.md", title + _markdown_table(df[shown]))
+        atomic_write_text(out_dir / "gan_eval.md", title + markdown_table(df[shown]) + "\n")
     return df

@@ -59,7 +59,9 @@ class PSAModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = torch.stack([conv(x) for conv in self.convs], dim=1)  # (B, n, split, H', W')
-        weights = torch.stack([self.se(feats[:, i]) for i in range(self.n_branches)], dim=1)
+        # One shared SE over all branches at once (it has no batch statistics, so batching
+        # the branches into the batch axis is exact).
+        weights = self.se(feats.flatten(0, 1)).unflatten(0, feats.shape[:2])
         weighted = feats * torch.softmax(weights, dim=1)
         return weighted.flip(1).flatten(1, 2)  # official order: last branch first
 
