@@ -198,11 +198,23 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
     assert (runs.loc[runs["run"] == "d_simulator", "n_augment"] > 0).all()
 
     before = (tmp_path / "runs" / "a_replication" / "seed0" / "result.json").stat().st_mtime_ns
+    ckpt = tmp_path / "gan" / "lcgan" / "seed0" / "checkpoints" / "iter_000004" / "config.json"
+    ckpt_before = ckpt.stat().st_mtime_ns
     res2 = run_lcgan_protocol(tmp_path, "quick", **kw)
     assert (
         tmp_path / "runs" / "a_replication" / "seed0" / "result.json"
     ).stat().st_mtime_ns == before
+    assert ckpt.stat().st_mtime_ns == ckpt_before  # the GAN was reused
     pd.testing.assert_frame_equal(res2["table"], res["table"])
+
+    # A GAN run made on other training stars (as after a change of libraries) is not reused.
+    marker = tmp_path / "gan" / "lcgan" / "seed0" / "settings.json"
+    stale = json.loads(marker.read_text())
+    stale["training_groups"] = ["some-other-star"]
+    marker.write_text(json.dumps(stale))
+    run_lcgan_protocol(tmp_path, "quick", **kw)
+    assert ckpt.stat().st_mtime_ns != ckpt_before
+    assert json.loads(marker.read_text())["training_groups"] != ["some-other-star"]
 
 
 def test_split_stars_assigns_a_two_class_star_by_its_majority():

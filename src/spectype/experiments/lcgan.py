@@ -21,6 +21,7 @@ import copy
 import json
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -222,10 +223,24 @@ def train_or_reuse_gan(
     device: str,
     progress: bool,
 ) -> list[Path]:
-    """Checkpoint folders of `model` trained on pool rows `o_train` (reused when complete)."""
+    """Checkpoint folders of `model` trained on pool rows `o_train` (reused when complete).
+
+    A run is reused or resumed only if it was made with the same GAN settings on the same
+    training stars; otherwise it is deleted first. (Changing, say, the libraries changes the
+    star split, and a stale generator could then have seen stars that are now test stars.)
+    """
     from ..gan import GanConfig, list_checkpoints, train_gan
 
     g = cfg["gan"]
+    settings = json.loads(json.dumps({
+        "model": model, "gan": g, "seed": seed, "n_rows": len(o_train),
+        "training_groups": sorted({str(x) for x in pool.group[o_train]}),
+    }))
+    marker = run_dir / "settings.json"
+    if run_dir.exists() and (not marker.is_file() or json.loads(marker.read_text()) != settings):
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(marker, json.dumps(settings, indent=1))
     ckpts = list_checkpoints(run_dir)
     if ckpts and ckpts[-1].name == f"iter_{g['iters']:06d}":
         return ckpts
@@ -261,7 +276,9 @@ def evaluate_gan(
     from ..gan import evaluate_checkpoints
 
     path = run_dir / "gan_eval.csv"
-    if path.is_file():
+    marker = run_dir / "gan_eval_settings.json"
+    settings = {"n_generated": cfg["gan_eval_n"], "seed": seed, "checkpoints": [c.name for c in ckpts]}
+    if path.is_file() and marker.is_file() and json.loads(marker.read_text()) == settings:
         df = pd.read_csv(path)
         errs = df["error"] if "error" in df else pd.Series(dtype=object)
         if len(df) == len(ckpts) and (errs.isna() | errs.astype(str).eq("")).all():
@@ -270,7 +287,7 @@ def evaluate_gan(
     f = np.flatnonzero((pool.label == CLASSES.index("F")) & (pool.kind == "base"))
     # Training groups (read from each checkpoint) stay on the SVM-train side: the test sets hold
     # only O stars the GAN never saw.
-    return evaluate_checkpoints(
+    df = evaluate_checkpoints(
         ckpts,
         pool.flux[o],
         pool.flux[f],
@@ -281,6 +298,8 @@ def evaluate_gan(
         out_dir=run_dir,
         comparison_name="F",
     )
+    atomic_write_text(marker, json.dumps(settings))
+    return df
 
 
 # ------------------------------------------------------------------------------------ recogniser
