@@ -6,10 +6,7 @@ from pathlib import Path
 
 import typer
 
-
-def _fail(msg: str) -> None:
-    typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
+from ._errors import fail
 
 
 def catalog_cmd(
@@ -31,7 +28,7 @@ def catalog_cmd(
         df = scan(paths, workers=workers or None, use_ray=ray, progress=progress, recursive=not no_recursive)
         write_catalog(df, out)
     except SpectypeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     print_summary(df, time.perf_counter() - t0)
     typer.echo(f"catalogue: {out}")
 
@@ -95,7 +92,7 @@ def build_dataset_cmd(
             res = build_dataset(catalog, out, config, workers=workers or None, progress=progress,
                                 compression=compression or None)
     except (SpectypeError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console = Console()
     console.print(f"pack {res.path}: {res.n_rows} spectra stored, {res.n_dropped} dropped in preprocessing")
     t = Table(title="rows per split (train includes replicas)")

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import typer
 
-
-def _fail(msg: str) -> None:
-    typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
+from ._errors import fail
 
 
 def evaluate_cmd(
@@ -33,7 +30,7 @@ def evaluate_cmd(
         res = evaluate_model(run_or_model, data, split=split, out_dir=out, batch_size=batch_size,
                              device=device, plots=plots)
     except SpectypeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     b = res.metrics["boundary"]
     typer.echo(f"accuracy {res.accuracy:.4f} on {res.metrics['n']} {split} spectra")
     if b["n_errors"]:
@@ -66,13 +63,13 @@ def reproduce_cmd(
         _reproduce_lcgan(data, seeds, profile, out, device, progress)
         return
     if data is None:
-        _fail(f"reproduce {table} needs --data PACK (build one with `spectype build-dataset`)")
+        fail(f"reproduce {table} needs --data PACK (build one with `spectype build-dataset`)")
     row_list = [r.strip() for r in rows.split(",") if r.strip()] if rows else None
     try:
         res = reproduce(table, data, seeds=seeds, profile=profile, out=out, rows=row_list,
                         epochs=epochs, device=device, overrides=list(set_), progress=progress)
     except SpectypeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"tables: {res.files['table_md']} (and runs.csv, per_class.md, significance.md)")
     if res.failures:
         typer.secho(f"{len(res.failures)} run(s) failed; see {res.files['failures']}",
@@ -92,7 +89,7 @@ def _reproduce_lcgan(data, seeds, profile, out, device, progress) -> None:
         res = run_lcgan_protocol(out, profile=profile, seeds=seeds, data_root=data, device=device,
                                  progress=progress, command=" ".join(sys.argv))
     except SpectypeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"table: {res['files']['table_md']} (report.md, gan_eval_*.md and figures beside it)")
     if res["failures"]:
         typer.secho(f"{len(res['failures'])} run(s) failed; see {out}/failures.csv", fg=typer.colors.YELLOW, err=True)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ._errors import fail
+
 
 def features_cmd(
     path: Path = typer.Argument(..., help="a spectrum file (any format `spectype catalog` reads)"),
@@ -40,8 +42,7 @@ def features_cmd(
             audio = {k: v[0, 0].numpy() for k, v in AudioFeatures(preset=preset)(batch).items()}
             ref = reference_image_batch(batch)[0, 0].numpy() if reference else None
     except (SpectypeError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(exc, code=2)
     title = f"{path.name}  [{spectra[index].meta.subclass or 'no header class'}]"
     written = plot_modalities(flux, image, audio, out, wavelength=cfg.grid(), reference=ref, title=title)
     typer.echo(f"wrote {written}")

@@ -8,15 +8,11 @@ from pathlib import Path
 import typer
 
 from ..errors import ConfigError, SpectypeError
+from ._errors import fail
 
 gan_app = typer.Typer(
     help="GAN augmentation of rare classes (LCGAN, SGAN baseline).", no_args_is_help=True
 )
-
-
-def _fail(e: Exception) -> None:
-    typer.echo(f"error: {e}", err=True)
-    raise typer.Exit(1)
 
 
 def _json_option(flag: str, text: str) -> dict:
@@ -82,7 +78,7 @@ def train_cmd(
             rows.flux, cfg, groups=rows.groups, wavelength=rows.wavelength, source=str(data)
         )
     except SpectypeError as e:
-        _fail(e)
+        fail(e)
     typer.echo(
         f"trained {model} on {len(rows.flux)} {class_name} spectra; {len(result.checkpoints)} checkpoint(s) in {out}"
     )
@@ -103,7 +99,7 @@ def sample_cmd(
     try:
         path = sample_to_file(model, n, out, seed)
     except SpectypeError as e:
-        _fail(e)
+        fail(e)
     typer.echo(f"wrote {n} generated spectra to {path}")
 
 
@@ -141,7 +137,7 @@ def evaluate_cmd(
             comparison_name=comparison,
         )
     except SpectypeError as e:
-        _fail(e)
+        fail(e)
     typer.echo((run / "gan_eval.md").read_text())
     if df["error"].astype(bool).any():
         typer.echo("some checkpoints failed; see the error column", err=True)

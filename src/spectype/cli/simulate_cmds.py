@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ._errors import fail
+
 
 def register(app: typer.Typer) -> None:
     """Adds `simulate` to the app."""
@@ -53,8 +55,7 @@ def register(app: typer.Typer) -> None:
                 workers=workers,
             )
         except SpectypeError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            fail(exc, code=2)
         typer.echo(f"wrote {res.path}: classes {res.class_names}")
         for cls, c in res.counts.items():
             src = res.sources.get(cls, {})

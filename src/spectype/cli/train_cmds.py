@@ -10,10 +10,7 @@ from pathlib import Path
 
 import typer
 
-
-def _fail(msg: str) -> None:
-    typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
+from ._errors import fail
 
 
 def train_cmd(
@@ -44,7 +41,7 @@ def train_cmd(
             cfg = replace(cfg, out=str(out))
         result = train(cfg, progress=progress)
     except SpectypeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if env_info().is_main:
         typer.echo(f"run folder: {result.run_dir}")
         typer.echo(f"best model: {result.best_dir} (val accuracy {result.best_val_acc:.4f} at epoch {result.best_epoch})")
