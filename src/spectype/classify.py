@@ -65,6 +65,18 @@ class ClassifySummary:
             self.errors.append((path, error))
 
 
+def predict_proba(model, flux: np.ndarray, batch_size: int, device: str = "cpu") -> np.ndarray:
+    """Class probabilities (N, K) of model-grid flux (N, L), `batch_size` spectra at a time."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(flux), batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(flux[i : i + batch_size])).to(device)
+            out.append(torch.softmax(model(x).float(), dim=1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
 def preprocess_config(loaded) -> dict:
     """The preprocessing a released model was trained with, as PreprocessConfig fields."""
     from .preprocess import PreprocessConfig
@@ -370,8 +382,6 @@ def classify_files(
     """Classify every spectrum in `paths` and write one row each to `output` (.parquet/.csv)."""
     import time
 
-    import torch
-
     from .models.release import load_model
 
     opts = options or ClassifyOptions()
@@ -400,9 +410,7 @@ def classify_files(
     waiting: dict[str, int] = {}  # file -> its spectra still waiting in `batch`
 
     def run_batch() -> None:
-        x = torch.from_numpy(np.stack([it.flux for it in batch])).to(opts.device)
-        with torch.inference_mode():
-            probs = torch.softmax(loaded.model(x).float(), dim=1).cpu().numpy()
+        probs = predict_proba(loaded.model, np.stack([it.flux for it in batch]), len(batch), opts.device)
         for it, p in zip(batch, probs, strict=True):
             writer.add(_row(it, class_names, p, opts.low_snr))
             waiting[it.path] -= 1

@@ -1,7 +1,8 @@
 """`classify --backend ray`: the same job with Ray tasks across a cluster.
 
-Each task reads, preprocesses and classifies a chunk of files where the files are (workers
-load the small model folder themselves), and returns result rows. The driver keeps a bounded
+Each task reads, preprocesses and classifies a chunk of files where the files are, with the
+model the driver put once into Ray's object store (no shared filesystem needed for the model
+folder), and returns result rows. The driver keeps a bounded
 number of tasks in flight and writes rows through the same resumable `ResultWriter` as the
 local job, so outputs and resume semantics are identical. Ray does the scheduling.
 """
@@ -21,25 +22,20 @@ from ..classify import (
     _read_and_preprocess,
     _row,
     expand_inputs,
+    predict_proba,
     preprocess_config,
 )
 
 
-def _classify_chunk(paths: list[str], model_dir: str | None, pre_cfg: dict, low_snr: float) -> list[dict]:
-    import torch
-
-    from ..models.release import load_model
-
-    loaded = load_model(model_dir, device="cpu")
+def _classify_chunk(paths: list[str], model, class_names: list[str], pre_cfg: dict, low_snr: float,
+                    batch_size: int) -> list[dict]:
     items = _read_and_preprocess((paths, pre_cfg))
     ok = [it for it in items if it.error is None]
     probs = {}
     if ok:
-        x = torch.from_numpy(np.stack([it.flux for it in ok]))
-        with torch.inference_mode():
-            p = torch.softmax(loaded.model(x).float(), dim=1).numpy()
+        p = predict_proba(model, np.stack([it.flux for it in ok]), batch_size)
         probs = {id(it): row for it, row in zip(ok, p, strict=True)}
-    return [_row(it, loaded.class_names, probs.get(id(it)), low_snr) for it in items]
+    return [_row(it, class_names, probs.get(id(it)), low_snr) for it in items]
 
 
 def classify_files_ray(paths, output, model=None, options: ClassifyOptions | None = None,
@@ -55,7 +51,6 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
     t0 = time.perf_counter()
     loaded = load_model(model, device="cpu")  # validates the folder before any task starts
     pre_cfg = preprocess_config(loaded)
-    model_dir = str(loaded.folder)
 
     output = Path(output)
     writer = ResultWriter(output, part_rows=1)  # one part per completed chunk
@@ -70,6 +65,7 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
         ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False,
                  log_to_driver=False)
     task = ray.remote(_classify_chunk)
+    model_ref = ray.put(loaded.model)  # shipped once; every task reads it from the object store
     chunks = [todo[i : i + opts.files_per_task] for i in range(0, len(todo), opts.files_per_task)]
     cpus = int(ray.available_resources().get("CPU", 1) or 1)
     max_in_flight = 4 * (min(cpus, opts.workers) if opts.workers else cpus)
@@ -89,7 +85,8 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
             writer.flush()
 
     for chunk in chunks:
-        pending.append(task.remote(chunk, model_dir, pre_cfg, opts.low_snr))
+        pending.append(task.remote(chunk, model_ref, list(loaded.class_names), pre_cfg, opts.low_snr,
+                                   opts.batch_size))
         drain(max_in_flight)
     drain(0)
     writer.finalise()
