@@ -20,6 +20,8 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .errors import ConfigError
+from .io.registry import read_with_format
+from .labels import CLASSES as CANONICAL_CLASSES
 from .spectrum import Spectrum
 
 # Column -> pandas dtype. Strings are pandas "string"; floats float64 with NaN; the two
@@ -53,19 +55,11 @@ CATALOG_COLUMNS: dict[str, str] = {
     "error": "string",
 }
 STATUSES = ("ok", "excluded", "error")
-CANONICAL_CLASSES = ("O", "B", "A", "F", "G", "K", "M", "C")  # = spectype.labels.CLASSES
 
 ReadFn = Callable[[str], "tuple[str, list[Spectrum]]"]
 
 
 # ----------------------------------------------------------------------------- one file
-
-
-def read_with_format(path: str) -> tuple[str, list[Spectrum]]:
-    """Read every spectrum in `path`, returning (reader name, spectra)."""
-    from .io.registry import read_with_format as _read_with_format
-
-    return _read_with_format(path)
 
 
 def _nan(x) -> float:
@@ -114,15 +108,12 @@ def spectrum_row(spec: Spectrum, path: str, index: int, fmt: str, cfg=None) -> d
     except Exception as exc:  # a coverage failure is a fact about the row, not a scan failure
         row["coverage"] = math.nan
         row["error"] = f"coverage: {type(exc).__name__}: {exc}"
-    try:
-        lab = parse_label(m.subclass or "", m.obj_class)
-        row.update(cls=lab.cls, code=_nan(lab.code), lum_class=lab.lum_class)
-        if lab.excluded:
-            row.update(status="excluded", excluded=str(lab.excluded))
-        elif not lab.ok or not lab.cls:
-            row.update(status="excluded", excluded=f"no usable MK class in {m.subclass!r}")
-    except Exception as exc:  # LabelError and anything a strange string triggers
-        row.update(status="excluded", excluded=f"label: {exc}")
+    lab = parse_label(m.subclass or "", m.obj_class)  # never raises (fuzz-tested)
+    row.update(cls=lab.cls, code=_nan(lab.code), lum_class=lab.lum_class)
+    if lab.excluded:
+        row.update(status="excluded", excluded=str(lab.excluded))
+    elif not lab.cls:
+        row.update(status="excluded", excluded=f"no usable MK class in {m.subclass!r}")
     return row
 
 
@@ -170,21 +161,10 @@ def catalog_chunk(paths: Sequence[str], read_fn: ReadFn | None = None) -> list[d
 
 
 def expand_paths(paths: Iterable[str | os.PathLike], recursive: bool = True) -> list[str]:
-    """Files to scan: the IO discovery rules when available, else every non-hidden file."""
-    try:
-        from .io.discover import iter_spectrum_files
-    except ImportError:  # discovery module not present: walk directories ourselves
-        iter_spectrum_files = None
-    if iter_spectrum_files is not None:
-        return sorted({str(p) for p in iter_spectrum_files(list(paths), recursive=recursive)})
-    out: set[str] = set()
-    for p in map(Path, paths):
-        if p.is_dir():
-            it = p.rglob("*") if recursive else p.glob("*")
-            out.update(str(f) for f in it if f.is_file() and not f.name.startswith("."))
-        else:
-            out.add(str(p))  # missing files become 'error' rows, with the reason
-    return sorted(out)
+    """Files to scan, by the IO discovery rules (`io.discover`)."""
+    from .io.discover import iter_spectrum_files
+
+    return sorted({str(p) for p in iter_spectrum_files(list(paths), recursive=recursive)})
 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..labels import CLASSES as CANONICAL_CLASSES
 
-CANONICAL_CLASSES = ("O", "B", "A", "F", "G", "K", "M", "C")
 SNR_BANDS = ("u", "g", "r", "i", "z")
 
 
