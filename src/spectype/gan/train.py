@@ -271,7 +271,8 @@ def train_gan(
             "parameters_g": count_parameters(g),
             "parameters_d": count_parameters(disc),
         },
-        "training_groups": None if groups is None else [str(x) for x in np.asarray(groups)],
+        # The distinct stars seen (kept out of GAN-test sets), not one entry per training row.
+        "training_groups": None if groups is None else sorted({str(x) for x in np.asarray(groups)}),
     }
     plot_rows = batch_rng.choice(n, size=min(cfg.n_plot, n), replace=False)
     plot_noise = torch.randn(len(plot_rows), cfg.noise_dim, generator=gen, device=device)

@@ -31,8 +31,10 @@ CONFIG = "config.json"
 
 def unwrap_model(model: nn.Module) -> nn.Module:
     """The plain module under DDP / DataParallel / torch.compile wrappers."""
+    from torch.nn.parallel import DistributedDataParallel
+
     while True:
-        if hasattr(model, "module") and isinstance(model.module, nn.Module):
+        if isinstance(model, nn.DataParallel | DistributedDataParallel):
             model = model.module
         elif hasattr(model, "_orig_mod"):
             model = model._orig_mod
