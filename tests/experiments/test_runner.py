@@ -16,7 +16,7 @@ def first_run(repro_pack, tiny_protocol, tmp_path_factory):
     return res
 
 
-def test_tables_have_rows_and_fractions(first_run):
+def test_tables_have_rows_and_fractions(first_run, repro_pack):
     out = first_run.out_dir
     assert sorted(first_run.trained) == [("none", 0), ("none", 1), ("se", 0), ("se", 1)]
     table = pd.read_csv(out / "table.csv")
@@ -40,6 +40,19 @@ def test_tables_have_rows_and_fractions(first_run):
     r1 = json.loads((out / "none" / "seed1" / RESULT).read_text())
     assert r0["config"]["split_seed"] == 0 and r1["config"]["split_seed"] == 1
     assert (out / "none" / "seed0" / "eval-test" / "metrics.json").is_file()
+    test0, test1 = (set(pd.read_csv(out / "none" / f"seed{k}" / "eval-test" / "predictions.csv")["row"])
+                    for k in (0, 1))
+    assert test0 != test1
+    # The test rows a run was scored on share no star with the rows it trained on.
+    from spectype.datasets import Pack
+    from spectype.train import load_config, split_indices
+
+    pack = Pack(repro_pack)
+    for k, test in ((0, test0), (1, test1)):
+        stored = json.loads((out / "none" / f"seed{k}" / RESULT).read_text())["config"]
+        cfg = load_config(None, [f"{key}={json.dumps(v)}" for key, v in stored.items()])
+        train_rows = split_indices(pack, cfg)["train"]
+        assert len(train_rows) and not set(pack.groups[sorted(test)]) & set(pack.groups[train_rows])
 
 
 def test_rerun_skips_finished_runs(first_run, repro_pack, tiny_protocol, monkeypatch):
@@ -83,3 +96,18 @@ def test_cli_reproduce_reuses_runs(first_run, repro_pack, tiny_protocol):
     assert "table.md" in res.output
     bad = CliRunner().invoke(app, ["reproduce", "table4", "--data", str(repro_pack), "--profile", "fast"])
     assert bad.exit_code == 1 and "unknown profile" in bad.output
+
+
+def test_rebuilt_pack_at_the_same_path_is_not_reused(repro_pack, tiny_protocol, tmp_path):
+    # A finished run must not be reused (or resumed and rescored) on a pack rebuilt with other
+    # content at the same path: its old training stars could be in the new test split.
+    from .conftest import synthetic
+
+    pack_path = tmp_path / "p.h5"
+    synthetic.write_tiny_pack(pack_path, n_pix=256, n_per_class=16, seed=0)
+    kw = dict(seeds=1, profile="tiny", out=tmp_path / "o", rows=["none"], device="cpu", command="test")
+    assert reproduce(tiny_protocol, pack_path, **kw).trained == [("none", 0)]
+    assert reproduce(tiny_protocol, pack_path, **kw).trained == []  # same pack: reused
+    synthetic.write_tiny_pack(pack_path, n_pix=256, n_per_class=16, seed=1)
+    again = reproduce(tiny_protocol, pack_path, **kw)
+    assert again.trained == [] and any("another pack" in str(f) for f in again.failures)

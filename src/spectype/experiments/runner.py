@@ -88,8 +88,26 @@ def _comparable(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if k not in _IGNORED_FOR_REUSE}
 
 
-def load_result(run_dir: Path, cfg_dict: dict | None = None) -> dict | None:
-    """The run's result.json, or None when absent, unreadable or made with other settings."""
+def pack_fingerprint(pack) -> str:
+    """What identifies a pack's content for reuse (`data` in the config is only a path): its
+    build parameters, classes, per-row ids, groups, labels and stored split, and the flux of
+    up to 64 rows spread over it. Cheap to compute; a rebuild from another catalogue, seed or
+    cut changes it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(json.dumps({"params": pack.params, "classes": list(pack.class_names)},
+                        sort_keys=True, default=str).encode())
+    for arr in (pack.ids, pack.groups, pack.labels, pack.split):
+        h.update(np.asarray(arr).astype(str).tobytes())
+    rows = np.unique(np.linspace(0, len(pack) - 1, min(64, len(pack))).astype(int))
+    h.update(np.ascontiguousarray(pack.read_flux(rows)).tobytes())
+    return h.hexdigest()
+
+
+def load_result(run_dir: Path, cfg_dict: dict | None = None, pack_id: str | None = None) -> dict | None:
+    """The run's result.json, or None when absent, unreadable, made with other settings or,
+    given `pack_id`, on another pack (rebuilt at the same path, say)."""
     path = Path(run_dir) / RESULT
     if not path.is_file():
         return None
@@ -98,6 +116,8 @@ def load_result(run_dir: Path, cfg_dict: dict | None = None) -> dict | None:
     except (OSError, json.JSONDecodeError):
         return None
     if cfg_dict is not None and _comparable(res.get("config", {})) != _comparable(cfg_dict):
+        return None
+    if pack_id is not None and res.get("pack") != pack_id:
         return None
     return res
 
@@ -118,13 +138,21 @@ def run_one(
 
     cfg = run_config(protocol, row, seed, profile, data, run_dir, epochs, device, overrides)
     cfg_dict = config_to_dict(cfg)
+    pack = Pack(data)
+    pack_id = pack_fingerprint(pack)
     done = load_result(run_dir, cfg_dict)
     if done is not None:
+        if done.get("pack") != pack_id:
+            # Training would only resume the finished run (fit on the old pack's rows) and
+            # score it on this pack's test rows, which may hold its training stars.
+            raise ConfigError(
+                f"{run_dir} was made on another pack (rebuilt at {data}?); use a new --out"
+            )
         return done, False
     t0 = time.perf_counter()
     tr = train(cfg, progress=progress)
     t_train = time.perf_counter() - t0
-    test_rows = split_indices(Pack(data), cfg)["test"]
+    test_rows = split_indices(pack, cfg)["test"]
     t1 = time.perf_counter()
     ev = evaluate_model(
         tr.run_dir, data, split="test", indices=test_rows, out_dir=Path(tr.run_dir) / "eval-test",
@@ -150,6 +178,7 @@ def run_one(
         "confusion": ev.confusion.tolist(),
         "boundary": ev.metrics.get("boundary"),
         "config": cfg_dict,
+        "pack": pack_id,
     }
     # Written last and atomically: its presence means the (row, seed) is complete.
     atomic_write_text(Path(run_dir) / RESULT, json.dumps(jsonable(result), indent=2))
