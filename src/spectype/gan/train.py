@@ -152,11 +152,12 @@ def train_step(
     noise_dim = g.noise_dim
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
 
-    # Discriminator: smoothed/noisy targets; the fake batch is detached so G is untouched.
+    # Discriminator: smoothed/noisy targets; the fake batch needs no graph through G.
     disc.requires_grad_(True)
     z = torch.randn(b, noise_dim, generator=gen, device=device)
     with autocast:
-        fake = g(z).detach()
+        with torch.no_grad():
+            fake = g(z)
         logit_real = disc(real)
         logit_fake = disc(fake)
     y_real = _labels(labels["real_label"], b, gen, device)
