@@ -1,7 +1,11 @@
 """LAMOST low-resolution (LRS) spectra, both file layouts.
 
 * image layout (DR1-DR8 and reprocessings): the primary HDU is a (rows, n_pix) image whose
-  rows are flux, ivar, wavelength, andmask, ormask (the `EXTEN0` card lists them).
+  rows are flux, ivar, wavelength, andmask, ormask (the `EXTEN0` card lists them). DR1-era
+  files (pipeline v2.6) have 5 rows, no EXTEN0, and a third row that is not a wavelength
+  (values near 1): a wavelength row is used only when it is finite, strictly increasing and
+  inside 3000-11000 Å; otherwise the grid is rebuilt from COEFF0/COEFF1 and
+  `meta.extra['wavelength_source']` says 'coeff' (else 'row').
 * table layout (DR9+): an empty primary HDU plus a binary table `COADD` with one row whose
   cells are arrays: FLUX, IVAR, WAVELENGTH, ANDMASK, ORMASK, NORMALIZATION.
 
@@ -26,6 +30,8 @@ from .registry import (
 )
 
 LAMOST_RESOLUTION = 1800.0  # R at 5500 Å, LAMOST LRS
+# LAMOST LRS covers 3700-9100 Å; a wavelength row outside this window is not a wavelength.
+PLAUSIBLE_WAVE_A = (3000.0, 11000.0)
 _TABLE_COLUMNS = ("FLUX", "IVAR", "WAVELENGTH")
 # Old pipelines wrote SNRU..SNRZ, some reprocessings SN_U..SN_Z.
 _SNR_CARDS = {b: (f"SNR{b.upper()}", f"SN_{b.upper()}") for b in "ugriz"}
@@ -99,13 +105,27 @@ def _medium(header) -> str:
     return "air" if header.get("VACUUM") is False else "vacuum"
 
 
+def plausible_wavelength(wave: np.ndarray) -> bool:
+    """True for a finite, strictly increasing grid inside `PLAUSIBLE_WAVE_A` (Å)."""
+    lo, hi = PLAUSIBLE_WAVE_A
+    return bool(
+        wave.size > 1
+        and np.all(np.isfinite(wave))
+        and np.all(np.diff(wave) > 0)
+        and wave[0] >= lo
+        and wave[-1] <= hi
+    )
+
+
 def _loglinear_wavelength(probe: Probe, header, n: int) -> np.ndarray:
     """Wavelength from log10 λ = COEFF0 + COEFF1·i (i = 0..n-1), shape (n,)."""
     c0 = number_or_none(header.get("COEFF0", header.get("CRVAL1")))
     c1 = number_or_none(header.get("COEFF1", header.get("CD1_1")))
     if c0 is None or c1 is None:
         raise SpectrumReadError(
-            probe.path, "no wavelength row and no COEFF0/COEFF1 cards to rebuild it"
+            probe.path,
+            "no usable wavelength row (none, or not finite/increasing within 3000-11000 Å) "
+            "and no COEFF0/COEFF1 cards to rebuild it",
         )
     return 10.0 ** (c0 + c1 * np.arange(n))
 
@@ -157,12 +177,15 @@ def read_lamost_lrs_image(probe: Probe) -> Spectrum:
     rows = _row_names(hdr, data.shape[0])
     n = data.shape[1]
     flux, ivar = data[rows["flux"]], data[rows["ivar"]]
-    if "wavelength" in rows:
-        wave = data[rows["wavelength"]]
-    else:
-        wave = _loglinear_wavelength(probe, hdr, n)
+    wave = data[rows["wavelength"]] if "wavelength" in rows else None
+    source = "row"
+    if wave is None or not plausible_wavelength(wave):
+        # DR1-era (v2.6) files: the third row holds something else (values near 1).
+        wave, source = _loglinear_wavelength(probe, hdr, n), "coeff"
     andmask = data[rows["andmask"]] if "andmask" in rows else np.zeros(n)
-    return _build(probe, _meta(probe), wave, flux, ivar, andmask)
+    meta = _meta(probe)
+    meta.extra["wavelength_source"] = source
+    return _build(probe, meta, wave, flux, ivar, andmask)
 
 
 @register_reader("lamost_lrs_table", _identify_table, priority=100)
