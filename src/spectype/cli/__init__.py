@@ -36,13 +36,14 @@ def _register_all() -> None:
         eval_cmds,
         features_cmds,
         gan_cmds,
+        inspect_cmds,
         model_cmds,
         simulate_cmds,
         train_cmds,
     )
 
     for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds,
-                features_cmds):
+                features_cmds, inspect_cmds):
         mod.register(app)
 
 
