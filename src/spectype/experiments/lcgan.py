@@ -168,14 +168,14 @@ def load_or_simulate_pool(
         if json.loads(meta_path.read_text()) == settings:
             say(f"pool: reusing {pool_path}")
             return SpectrumPool.load(pool_path), pd.read_csv(counts_path, keep_default_na=False)
+    from ..runtime import data_root as resolve_data_root
     from ..simulate import (
         RealDistributions,
         load_noise_profiles_from,
         load_sources,
-        shared_data_root,
     )
 
-    root = Path(data_root) if data_root else shared_data_root()
+    root = resolve_data_root(data_root)
     workers = min(2, os.cpu_count() or 1)
     if sources is None:
         say(

@@ -9,7 +9,6 @@ carried over) -> Spectrum with every parameter in meta.extra['sim'].
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,9 +36,11 @@ MAX_ABS_RV_KMS = 600.0  # drop |cz| beyond this from the RV pool (galaxies, bad 
 
 
 def shared_data_root() -> Path:
-    """$SPECTYPE_SHARED_DATA, else ../shared/data beside the repository checkout."""
-    env = os.environ.get("SPECTYPE_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    """The data root (spectype.runtime.data_root): $SPECTYPE_DATA, else ../shared/data from the
+    current directory; never the install location, which is site-packages once installed."""
+    from ..runtime import data_root
+
+    return data_root()
 
 
 @dataclass

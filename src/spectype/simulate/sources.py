@@ -89,7 +89,10 @@ def _library_spectra(library: str, root: Path) -> list:
 
     folder = root / LIBRARY_DIRS[library]
     if not folder.is_dir():
-        raise ConfigError(f"library folder {folder} not found; pass --library-root pointing at data/libraries")
+        raise ConfigError(
+            f"library folder {folder} not found; pass --data-root DIR (the folder holding "
+            "libraries/) or set SPECTYPE_DATA=DIR"
+        )
     out = []
     for path in iter_spectrum_files(folder):
         try:
@@ -146,7 +149,7 @@ def _prepare_one(args) -> SourceStar | None:
 
 def load_sources(
     libraries=DEFAULT_LIBRARIES,
-    root: str | Path = "/work/shared/data/libraries",
+    root: str | Path | None = None,
     classes=None,
     r_target: float = 1800.0,
     workers: int = 1,
@@ -155,6 +158,10 @@ def load_sources(
     """Every usable source star of the given libraries (and classes, when given). With
     telluric_correct, STELIB's uncorrected O₂/H₂O bands are divided out
     (telluric.correct_library_tellurics), as LAMOST's pipeline removes them from real data."""
+    if root is None:  # DATA_ROOT/libraries, never a machine path
+        from ..runtime import data_root
+
+        root = data_root() / "libraries"
     root = Path(root)
     items = []
     for lib in libraries:
