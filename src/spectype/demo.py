@@ -3,7 +3,8 @@
 classify (shipped model) -> confusion matrix against the header labels -> catalogue ->
 dataset pack -> summary (Markdown + PNG).
 
-`make demo` runs `python -m spectype.demo --data ../shared/data --out out/demo`.
+`make demo` runs `spectype demo --data-root ../shared/data -o out/demo` (the same as
+`python -m spectype.demo`).
 Each step is a function of a shared context, run in order.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +40,6 @@ def step_catalog(ctx: DemoContext) -> Path:
     from .catalog import print_summary, scan, write_catalog
 
     sources = [ctx.data / "lamost", ctx.data / "sdss"]
-    missing = [str(p) for p in sources if not p.is_dir()]
-    if missing:
-        raise SystemExit(f"demo: sample data folders not found: {missing} (pass --data DIR)")
     df = scan(sources, workers=ctx.workers, progress=True)
     path = write_catalog(df, ctx.out / "catalog.parquet")
     ctx.facts["catalog"] = print_summary(df)
@@ -144,7 +143,7 @@ def step_summary(ctx: DemoContext) -> tuple[Path, Path]:
 
 def step_classify(ctx: DemoContext) -> Path:
     """Classify every LAMOST and SDSS spectrum in the sample with the shipped model."""
-    from .classify import ClassifyOptions, classify_files
+    from .batch import ClassifyOptions, classify_files
 
     sources = [ctx.data / "lamost", ctx.data / "sdss"]
     out = ctx.out / "classified.parquet"
@@ -186,7 +185,24 @@ def step_confusion(ctx: DemoContext) -> Path:
 STEPS = [step_classify, step_confusion, step_catalog, step_build_dataset, step_summary]
 
 
-def run(data: Path, out: Path, workers: int | None = None) -> DemoContext:
+def check_data(data: Path) -> None:
+    """Stop before any work when the sample folders are missing, naming what to pass."""
+    from .errors import ConfigError
+
+    missing = [str(data / d) for d in ("lamost", "sdss") if not (data / d).is_dir()]
+    if missing:
+        raise ConfigError(
+            f"demo: sample data folders not found: {', '.join(missing)}; pass --data-root DIR "
+            "(the folder holding lamost/ and sdss/) or set SPECTYPE_DATA=DIR"
+        )
+
+
+def run(data: Path | None, out: Path, workers: int | None = None) -> DemoContext:
+    """Run every step on the sample data under `data` (default: runtime.data_root())."""
+    from .runtime import data_root
+
+    data = data_root(data)
+    check_data(data)
     ctx = DemoContext(Path(data), Path(out), workers or os.cpu_count() or 1)
     ctx.out.mkdir(parents=True, exist_ok=True)
     for step in STEPS:
@@ -197,17 +213,33 @@ def run(data: Path, out: Path, workers: int | None = None) -> DemoContext:
     return ctx
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"), help="sample data folder")
-    ap.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder")
-    ap.add_argument("--workers", type=int, default=0, help="processes (0 = CPU count)")
-    args = ap.parse_args(argv)
-    ctx = run(args.data, args.out, args.workers or None)
+def print_outputs(ctx: DemoContext) -> None:
     print("\noutputs:")
     for k, p in ctx.outputs.items():
         print(f"  {k:12s} {p}")
 
 
+def main(argv: list[str] | None = None) -> int:
+    """`python -m spectype.demo`, the same as `spectype demo`; errors end with a message, not
+    a traceback."""
+    from .errors import SpectypeError
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-root", "--data", dest="data", type=Path, default=None,
+                    help="sample data folder holding lamost/ and sdss/ (default: $SPECTYPE_DATA, "
+                         "else ../shared/data from the current directory)")
+    ap.add_argument("-o", "--output", "--out", dest="out", type=Path, default=Path("out/demo"),
+                    help="output folder")
+    ap.add_argument("-j", "--workers", type=int, default=0, help="processes (0 = CPU count)")
+    args = ap.parse_args(argv)
+    try:
+        ctx = run(args.data, args.out, args.workers or None)
+    except SpectypeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_outputs(ctx)
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,22 +2,44 @@
 
 Each command family lives in its own module with a `register(app)` function, so that
 command modules stay small and separately owned.
+
+Conventions every command follows (README, "Command line"): `-h/--help`; `-o/--output` for
+what a command writes (`--out` is kept as an alias); `-j/--workers` for processes or
+threads; `--device auto` (cuda when visible, else cpu); `-q/--quiet` to hide progress bars;
+`--data-root` (or $SPECTYPE_DATA) for the shared data folder.
 """
 
 from __future__ import annotations
 
 import typer
 
+# Inherited by every sub-command and sub-app context, so `spectype gan train -h` works too.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="spectype",
     help="MK classification of low-resolution stellar spectra.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    context_settings=CONTEXT,
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"spectype {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_print_version, is_eager=True,
+        help="Print the spectype version and exit.",
+    ),
+) -> None:
     """MK classification of low-resolution stellar spectra."""
 
 
@@ -33,6 +55,7 @@ def _register_all() -> None:
     from . import (
         classify_cmds,
         data_cmds,
+        demo_cmds,
         eval_cmds,
         features_cmds,
         gan_cmds,
@@ -43,7 +66,7 @@ def _register_all() -> None:
     )
 
     for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds,
-                features_cmds, inspect_cmds):
+                features_cmds, demo_cmds, inspect_cmds):
         mod.register(app)
 
 

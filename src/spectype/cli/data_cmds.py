@@ -6,16 +6,18 @@ from pathlib import Path
 
 import typer
 
+from . import _options as opt
 from ._errors import fail
 
 
 def catalog_cmd(
     paths: list[Path] = typer.Argument(..., help="Spectrum files and/or directories (scanned recursively)."),
-    out: Path = typer.Option(..., "-o", "--out", help="Catalogue to write: .parquet, or .csv by suffix."),
-    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0 = CPU count)."),
+    out: Path = opt.output(help="Catalogue to write: .parquet, or .csv by suffix."),
+    workers: int = opt.workers(),
     ray: bool = typer.Option(False, "--ray", help="Scan with Ray tasks (joins RAY_ADDRESS if set)."),
     no_recursive: bool = typer.Option(False, "--no-recursive", help="Do not descend into sub-folders."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    quiet: bool = opt.quiet(),
+    progress: bool = opt.legacy_progress(),
 ) -> None:
     """Scan spectra into a catalogue: one row per spectrum with labels, SNR, coverage and status."""
     import time
@@ -25,7 +27,8 @@ def catalog_cmd(
 
     t0 = time.perf_counter()
     try:
-        df = scan(paths, workers=workers or None, use_ray=ray, progress=progress, recursive=not no_recursive)
+        df = scan(paths, workers=workers or None, use_ray=ray, progress=progress and not quiet,
+                  recursive=not no_recursive)
         write_catalog(df, out)
     except SpectypeError as exc:
         fail(str(exc))
@@ -35,7 +38,7 @@ def catalog_cmd(
 
 def build_dataset_cmd(
     catalog: Path = typer.Argument(..., help="Catalogue from `spectype catalog`."),
-    out: Path = typer.Option(..., "-o", "--out", help="HDF5 pack to write (e.g. data.h5)."),
+    out: Path = opt.output(help="HDF5 pack to write (e.g. data.h5)."),
     classes: str = typer.Option("", help="Comma-separated classes, e.g. O,B,A,F,G,K,M,C (default: all present)."),
     snr_band: str = typer.Option("i", help="Band of the SNR cut (u,g,r,i,z)."),
     min_snr: float = typer.Option(10.0, help="Keep SNR > this (the paper: SNR_i > 10). Negative = no cut."),
@@ -54,9 +57,10 @@ def build_dataset_cmd(
     n_pix: int = typer.Option(3700, help="Model grid pixels."),
     norm: str = typer.Option("minmax", help="Normalisation: minmax, l2 or none."),
     median_filter: int = typer.Option(0, help="Median filter width (0 = off)."),
-    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0 = CPU count)."),
+    workers: int = opt.workers(),
     compression: str = typer.Option("", help="HDF5 compression for flux/ivar: '', lzf or gzip."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    quiet: bool = opt.quiet(),
+    progress: bool = opt.legacy_progress(),
 ) -> None:
     """Select, preprocess, split (grouped, stratified) and pack spectra into one HDF5 file."""
     import logging
@@ -89,7 +93,7 @@ def build_dataset_cmd(
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the leak is reported below, once, in red
-            res = build_dataset(catalog, out, config, workers=workers or None, progress=progress,
+            res = build_dataset(catalog, out, config, workers=workers or None, progress=progress and not quiet,
                                 compression=compression or None)
     except (SpectypeError, ValueError) as exc:
         fail(str(exc))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from . import _options as opt
 from ._errors import fail
 
 
@@ -13,9 +14,9 @@ def evaluate_cmd(
     run_or_model: Path = typer.Argument(..., help="A training run folder (uses best/) or a model folder."),
     data: Path = typer.Option(..., "--data", help="HDF5 pack to evaluate on."),
     split: str = typer.Option("test", "--split", help="train, val or test (the pack's stored split)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: RUN_OR_MODEL/eval-SPLIT)."),
+    out: Path = opt.output(None, help="Output folder (default: RUN_OR_MODEL/eval-SPLIT)."),
     batch_size: int = typer.Option(256, "--batch-size", help="Spectra per inference batch."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    device: str = opt.device(),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG figures."),
 ) -> None:
     """Accuracy, per-class precision/recall/F1, confusion matrix and errors by subtype.
@@ -40,13 +41,14 @@ def evaluate_cmd(
 
 def reproduce_cmd(
     table: str = typer.Argument(..., help="Protocol: table3, table4, lcgan, or a protocol .yaml path."),
-    data: Path = typer.Option(None, "--data", help="HDF5 pack (all rows are re-split per seed); for lcgan: the shared data root (default ../shared/data)."),
+    data: Path = typer.Option(None, "--data", help="HDF5 pack (all rows are re-split per seed). For lcgan, the same as --data-root."),
+    data_root: Path = opt.data_root("lcgan only: " + opt.DATA_ROOT_HELP),
     seeds: int = typer.Option(10, "--seeds", help="Number of seeds: runs seeds 0..N-1 (the paper: 10)."),
     profile: str = typer.Option("quick", "--profile", help="quick (CPU, minutes) or paper (GPU, the paper's settings)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output folder (default runs/reproduce/TABLE-PROFILE)."),
+    out: Path = opt.output(None, help="Output folder (default runs/reproduce/TABLE-PROFILE)."),
     rows: str = typer.Option(None, "--rows", help="Comma-separated rows, e.g. mm_1d,mm_all (default: all)."),
     epochs: int = typer.Option(None, "--epochs", help="Override the profile's epochs."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    device: str = opt.device(),
     set_: list[str] = typer.Option([], "--set", "-s", help="Extra training override key=value (wins over the profile)."),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="Per-epoch progress bars."),
 ) -> None:
@@ -60,7 +62,7 @@ def reproduce_cmd(
     from ..experiments.runner import reproduce
 
     if table == "lcgan":
-        _reproduce_lcgan(data, seeds, profile, out, device, progress)
+        _reproduce_lcgan(data_root or data, seeds, profile, out, device, progress)
         return
     if data is None:
         fail(f"reproduce {table} needs --data PACK (build one with `spectype build-dataset`)")

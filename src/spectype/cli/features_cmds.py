@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
+from . import _options as opt
 from ._errors import fail
 
 
 def features_cmd(
     path: Path = typer.Argument(..., help="a spectrum file (any format `spectype catalog` reads)"),
-    out: Path = typer.Option(..., "-o", "--out", help="PNG to write"),
+    out: Path = opt.output(help="PNG to write"),
     index: int = typer.Option(0, help="which spectrum, for files that hold several"),
     preset: str = typer.Option("paper", help="audio preset: paper | authors-code"),
     reference: bool = typer.Option(

@@ -8,10 +8,12 @@ from pathlib import Path
 import typer
 
 from ..errors import ConfigError, SpectypeError
+from . import _options as opt
 from ._errors import fail
 
 gan_app = typer.Typer(
-    help="GAN augmentation of rare classes (LCGAN, SGAN baseline).", no_args_is_help=True
+    help="GAN augmentation of rare classes (LCGAN, SGAN baseline).", no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -31,7 +33,7 @@ def _json_option(flag: str, text: str) -> dict:
 def train_cmd(
     class_name: str = typer.Option(..., "--class", help="Class to learn, e.g. O."),
     data: Path = typer.Option(..., "--data", help="Packed dataset (HDF5)."),
-    out: Path = typer.Option(..., "--out", help="Run folder (checkpoints/, losses.csv)."),
+    out: Path = opt.output(help="Run folder (checkpoints/, losses.csv)."),
     model: str = typer.Option("lcgan", "--model", help="lcgan or sgan."),
     iters: int = typer.Option(2000, "--iters", help="Iterations (one D step + one G step each)."),
     checkpoint_every: int = typer.Option(500, "--checkpoint-every"),
@@ -40,7 +42,7 @@ def train_cmd(
         "train", "--split", help="Pack split to train on; 'all' for every row."
     ),
     seed: int = typer.Option(0, "--seed"),
-    device: str = typer.Option("auto", "--device"),
+    device: str = opt.device(),
     noise_dim: int = typer.Option(900, "--noise-dim"),
     generator_kwargs: str = typer.Option(
         "{}", "--generator-kwargs", help="Builder overrides, JSON, e.g. '{\"channels\": [32, 16]}'."
@@ -48,7 +50,7 @@ def train_cmd(
     discriminator_kwargs: str = typer.Option(
         "{}", "--discriminator-kwargs", help="Builder overrides, JSON."
     ),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    quiet: bool = opt.quiet(),
 ) -> None:
     """Train a GAN on the spectra of one class of a pack."""
     from ..gan import GanConfig, read_class, train_gan
@@ -90,7 +92,7 @@ def sample_cmd(
         ..., "--model", help="Checkpoint folder, e.g. RUN/checkpoints/iter_002000."
     ),
     n: int = typer.Option(..., "-n", help="Number of spectra."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output HDF5 file."),
+    out: Path = opt.output(help="Output HDF5 file."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Sample spectra from a generator checkpoint into an HDF5 file."""

@@ -10,17 +10,25 @@ from pathlib import Path
 
 import typer
 
+from . import _options as opt
 from ._errors import fail
 
 
 def train_cmd(
-    config: Path = typer.Option(None, "--config", "-c", help="Run config YAML (see configs/)."),
+    config: str = typer.Option(
+        None, "--config", "-c",
+        help="Run config: a YAML path, or a packaged config by name (cnn1d_quick, cnn1d_paper, "
+             "mm_all_paper, default_model; `configs/NAME.yaml` finds it too).",
+    ),
     set_: list[str] = typer.Option(
         [], "--set", "-s", help="Override a config key: key=value (YAML value; dotted keys for model_kwargs.x)."
     ),
     data: Path = typer.Option(None, "--data", help="HDF5 pack to train on (overrides the config's data)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Run folder (overrides the config's out). Resumes if it holds this run."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    out: Path = opt.output(None, help="Run folder (overrides the config's out). Resumes if it holds this run."),
+    device: str = typer.Option(None, "--device", help="Overrides the config's device (default auto: " + opt.DEVICE_HELP + ")"),
+    workers: int = typer.Option(None, "-j", "--workers", help="DataLoader workers (overrides the config's num_workers)."),
+    quiet: bool = opt.quiet(),
+    progress: bool = opt.legacy_progress(),
 ) -> None:
     """Train a model on a pack; writes config.yaml, metrics.csv, best/ and last/ in the run folder.
 
@@ -29,17 +37,22 @@ def train_cmd(
     from dataclasses import replace
 
     from ..errors import SpectypeError
+    from ..runtime import resolve_config
     from ..train import load_config, train
     from ..train.distributed import env_info
 
     try:
-        cfg = load_config(config, list(set_))
+        cfg = load_config(resolve_config(config) if config else None, list(set_))
         # Set paths directly rather than as overrides: YAML would mangle some path strings.
         if data is not None:
             cfg = replace(cfg, data=str(data))
         if out is not None:
             cfg = replace(cfg, out=str(out))
-        result = train(cfg, progress=progress)
+        if device is not None:
+            cfg = replace(cfg, device=device)
+        if workers is not None:
+            cfg = replace(cfg, num_workers=workers)
+        result = train(cfg, progress=progress and not quiet)
     except SpectypeError as exc:
         fail(str(exc))
     if env_info().is_main:
