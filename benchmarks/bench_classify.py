@@ -59,7 +59,7 @@ def _naive_rate(files: list[Path], model) -> float:
 
 
 def _classify_rate(inputs, out: Path, workers: int) -> tuple[float, int]:
-    from spectype.classify import ClassifyOptions, classify_files
+    from spectype.batch import ClassifyOptions, classify_files
 
     s = classify_files(inputs, out, options=ClassifyOptions(workers=workers, resume=False, progress=False))
     return s.spectra_per_second, s.n_ok
@@ -70,7 +70,7 @@ def _peak_rss_mb(n_files: int) -> float:
     code = (
         "import resource,sys,tempfile,pathlib;"
         "from benchmarks.bench_classify import _input_files;"
-        "from spectype.classify import classify_files, ClassifyOptions;"
+        "from spectype.batch import classify_files, ClassifyOptions;"
         f"t=pathlib.Path(tempfile.mkdtemp()); f=_input_files({n_files}, t);"
         "classify_files(f, t/'r.parquet', options=ClassifyOptions(workers=2, resume=False, progress=False));"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"

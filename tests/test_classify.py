@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spectype.classify import ClassifyOptions, classify_files
+from spectype.batch import ClassifyOptions, classify_files
 from spectype.models import create_model
 from spectype.models.release import save_model
 from spectype.testing import write_lamost_image, write_lamost_table
@@ -85,9 +85,9 @@ def test_killed_run_resumes_without_loss_or_duplicates(spectra_dir, model_dir, t
     classify_files([spectra_dir], full, model=model_dir, options=_opts())
 
     out = tmp_path / "res.parquet"
-    import spectype.classify as mod
+    import spectype.batch.items as mod
 
-    real = mod._read_and_preprocess
+    real = mod.read_and_preprocess
     calls = {"n": 0}
 
     def dies_on_third_task(args):
@@ -96,14 +96,14 @@ def test_killed_run_resumes_without_loss_or_duplicates(spectra_dir, model_dir, t
             raise KeyboardInterrupt  # what a Ctrl-C / kill mid-run looks like to the loop
         return real(args)
 
-    monkeypatch.setattr(mod, "_read_and_preprocess", dies_on_third_task)
+    monkeypatch.setattr(mod, "read_and_preprocess", dies_on_third_task)
     with pytest.raises(KeyboardInterrupt):
         classify_files([spectra_dir], out, model=model_dir, options=_opts())
     parts = list((tmp_path / "res.parquet.parts").glob("part-*.parquet"))
     assert parts and not out.exists()  # complete parts only, no final file yet
     done_before = sum(len(pd.read_parquet(p)) for p in parts)
 
-    monkeypatch.setattr(mod, "_read_and_preprocess", real)
+    monkeypatch.setattr(mod, "read_and_preprocess", real)
     summary = classify_files([spectra_dir], out, model=model_dir, options=_opts())
     assert summary.n_skipped > 0 and summary.n_spectra == 10 - done_before
     got = pd.read_parquet(out).sort_values(["path", "index"]).reset_index(drop=True)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from spectype.catalog import scan
-from spectype.classify import ClassifyOptions, classify_files
+from spectype.batch import ClassifyOptions, classify_files
 from spectype.testing import write_lamost_table
 
 ray = pytest.importorskip("ray")

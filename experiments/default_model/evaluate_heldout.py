@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
-from spectype.classify import ClassifyOptions, classify_files
+from spectype.batch import ClassifyOptions, classify_files
 from spectype.datasets import Pack
 from spectype.evaluate.confusion import confusion_counts, plot_confusion, write_confusion_csv
 from spectype.labels import parse_label

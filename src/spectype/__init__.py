@@ -7,6 +7,18 @@ from .spectrum import Spectrum, SpectrumMeta
 __version__ = "0.1.0"
 
 
+def classify(x, model=None, **options):
+    """Classify paths, Spectrum objects, specutils spectra or (wave, flux[, ivar]) arrays.
+
+    Returns a pandas DataFrame with the same columns as `spectype classify` (docs/outputs.md).
+    `model`: a LoadedModel, a model folder or None (the shipped model); `options`: any
+    `spectype.batch.ClassifyOptions` field. See docs/api.md.
+    """
+    from .batch.memory import classify as _classify
+
+    return _classify(x, model=model, **options)
+
+
 def load_model(path=None, device="cpu"):
     """Load a released model folder (model.safetensors + config.json); default: the shipped one."""
     from .models.release import load_model as _load
@@ -14,4 +26,4 @@ def load_model(path=None, device="cpu"):
     return _load(path, device=device)
 
 
-__all__ = ["Spectrum", "SpectrumMeta", "SpectrumReadError", "SpectypeError", "read", "read_all", "load_model"]
+__all__ = ["Spectrum", "SpectrumMeta", "SpectrumReadError", "SpectypeError", "classify", "read", "read_all", "load_model"]

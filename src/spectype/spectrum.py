@@ -30,6 +30,10 @@ class SpectrumMeta:
     resolution: the instrument's resolving power R (lambda / FWHM), if known.
     path: the file it came from; index: the HDU row / extension inside that file when a file
     holds several spectra.
+    ra, dec: the object's position in degrees (ICRS/FK5 as the survey gives it), when known;
+    readers may leave them None, `sky_position()` then reads the header.
+    obsid, designation: the survey's observation id and object name, when it has them.
+    flux_unit: the flux unit as an astropy unit string ('' = relative / dimensionless).
     header: the primary (and for tables, metadata) header cards as a plain dict.
     extra: anything else a reader or the simulator wants to record (source star, parameters).
     """
@@ -47,6 +51,46 @@ class SpectrumMeta:
     index: int | None = None
     header: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    ra: float | None = None
+    dec: float | None = None
+    obsid: str | None = None
+    designation: str | None = None
+    flux_unit: str = ""
+
+    # Header cards for the object's position, best first. SDSS spec files put the plate
+    # centre in RA/DEC and the object in PLUG_RA/PLUG_DEC; LAMOST puts the object in RA/DEC.
+    _RA_CARDS = ("PLUG_RA", "RA_OBJ", "RA")
+    _DEC_CARDS = ("PLUG_DEC", "DEC_OBJ", "DEC")
+
+    def sky_position(self) -> tuple[float | None, float | None]:
+        """(ra, dec) in degrees from the fields, else from the header; None when unknown."""
+        if self.ra is not None and self.dec is not None:
+            return float(self.ra), float(self.dec)
+        for ra_key, dec_key in zip(self._RA_CARDS, self._DEC_CARDS, strict=True):
+            ra, dec = _header_float(self.header, ra_key), _header_float(self.header, dec_key)
+            if ra is not None and dec is not None:
+                return ra, dec
+        return None, None
+
+    def obsid_text(self) -> str | None:
+        """The survey's observation id: OBSID (LAMOST), else plate-mjd-fiber (SDSS id)."""
+        if self.obsid is not None:
+            return str(self.obsid)
+        if self.header.get("OBSID") is not None:
+            return str(self.header["OBSID"])
+        if (self.survey or "").upper() in ("SDSS", "BOSS") and self.id:
+            return str(self.id)
+        return None
+
+    def designation_text(self) -> str | None:
+        """The object's name as the survey writes it (LAMOST DESIG), when there is one."""
+        if self.designation is not None:
+            return str(self.designation)
+        for key in ("DESIG", "DESIGNATION", "OBJNAME"):
+            value = self.header.get(key)
+            if value not in (None, ""):
+                return str(value).strip()
+        return None
 
     @property
     def velocity_kms(self) -> float | None:
@@ -64,14 +108,16 @@ class Spectrum:
 
     wavelength: Å, strictly increasing. medium: whether those wavelengths are in vacuum or air.
     flux: in the survey's units (relative for most of our inputs).
-    ivar: inverse variance of flux; 0 marks a pixel with no information.
-    mask: True where the pixel is bad (survey mask bits, ivar 0, non-finite).
+    ivar: inverse variance of flux; 0 marks a pixel with no information (None: all 1).
+    mask: True where the pixel is bad (survey mask bits, ivar 0, non-finite) (None: none).
+
+    `Spectrum(wave, flux)` is enough for an array you made yourself.
     """
 
     wavelength: np.ndarray
     flux: np.ndarray
-    ivar: np.ndarray
-    mask: np.ndarray
+    ivar: np.ndarray | None = None
+    mask: np.ndarray | None = None
     medium: Medium = "vacuum"
     meta: SpectrumMeta = field(default_factory=SpectrumMeta)
 
@@ -114,3 +160,12 @@ class Spectrum:
             f"Spectrum(id={self.meta.id!r}, survey={self.meta.survey!r}, "
             f"subclass={self.meta.subclass!r}, n={len(self)}, {lo:.0f}-{hi:.0f} Å {self.medium})"
         )
+
+
+def _header_float(header: dict[str, Any], key: str) -> float | None:
+    value = header.get(key)
+    try:
+        out = float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+    return out if out is not None and np.isfinite(out) else None

@@ -1,10 +1,10 @@
 """`classify --backend ray`: the same job with Ray tasks across a cluster.
 
-Each task reads, preprocesses and classifies a chunk of files where the files are, with the
-model the driver put once into Ray's object store (no shared filesystem needed for the model
-folder), and returns result rows. The driver keeps a bounded
-number of tasks in flight and writes rows through the same resumable `ResultWriter` as the
-local job, so outputs and resume semantics are identical. Ray does the scheduling.
+Each task reads and preprocesses a chunk of files where the files are, classifies them with
+the model the driver put once into Ray's object store (no shared filesystem needed for the
+model folder), and returns the Items' rows. The driver keeps a bounded number of tasks in
+flight and writes rows through the same checks, lock and `ResultWriter` as the local job, so
+outputs, identity and resume semantics are identical. Ray does the scheduling.
 """
 
 from __future__ import annotations
@@ -13,29 +13,24 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
-from ..classify import (
-    ClassifyOptions,
-    ClassifySummary,
-    ResultWriter,
-    _read_and_preprocess,
-    _row,
-    expand_inputs,
-    predict_proba,
-    preprocess_config,
-)
+from ..batch.engine import Classifier, preprocess_config, resolve_device
+from ..batch.identity import model_identity, run_metadata
+from ..batch.inputs import expand_inputs
+from ..batch.items import FileTask, read_and_preprocess
+from ..batch.options import ClassifyOptions, ClassifySummary
+from ..batch.paths import path_key
+from ..batch.writer import ResultWriter, check_suffix, check_target, output_lock
 
 
-def _classify_chunk(paths: list[str], model, class_names: list[str], pre_cfg: dict, low_snr: float,
-                    batch_size: int) -> list[dict]:
-    items = _read_and_preprocess((paths, pre_cfg))
-    ok = [it for it in items if it.error is None]
-    probs = {}
-    if ok:
-        p = predict_proba(model, np.stack([it.flux for it in ok]), batch_size)
-        probs = {id(it): row for it, row in zip(ok, p, strict=True)}
-    return [_row(it, class_names, probs.get(id(it)), low_snr) for it in items]
+def _classify_chunk(tasks: list[FileTask], loaded, identity, opts: ClassifyOptions,
+                    pre_cfg: dict) -> tuple[list[tuple[dict, str]], ClassifySummary]:
+    rows: list[tuple[dict, str]] = []
+    summary = ClassifySummary(output=None)
+    clf = Classifier(loaded, identity, opts, "cpu", summary, lambda r, s: rows.append((r, s)))
+    for it in read_and_preprocess((tasks, pre_cfg)):
+        clf.add(it)
+    clf.run_batch()
+    return rows, summary
 
 
 def classify_files_ray(paths, output, model=None, options: ClassifyOptions | None = None,
@@ -49,46 +44,62 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
 
     opts = options or ClassifyOptions()
     t0 = time.perf_counter()
+    output = Path(os.path.abspath(output))
+    check_suffix(output)
+    resolve_device(opts.device)
     loaded = load_model(model, device="cpu")  # validates the folder before any task starts
-    pre_cfg = preprocess_config(loaded)
+    identity = model_identity(loaded)
+    pre_cfg = preprocess_config(loaded, opts.min_coverage)
+    inputs = expand_inputs(paths, opts.keep_columns)
+    check_target(output, inputs.resolved, inputs.files, opts.resume, identity.hash, identity.name)
 
-    output = Path(output)
-    writer = ResultWriter(output, part_rows=1)  # one part per completed chunk
-    files = [str(p) for p in expand_inputs(paths)]
-    if not opts.resume:
-        writer.reset()
-    done = writer.done_files() if opts.resume else set()
-    todo = [f for f in files if f not in done]
-    summary = ClassifySummary(output=output, n_files=len(files), n_skipped=len(files) - len(todo))
+    with output_lock(output, opts.wait_for_lock):
+        check_target(output, inputs.resolved, inputs.files, opts.resume, identity.hash, identity.name)
+        writer = ResultWriter(output, part_rows=1, flush_seconds=opts.flush_seconds,
+                              metadata=run_metadata(identity, inputs.resolved))
+        if not opts.resume:
+            writer.reset()
+        done_keys = writer.done_keys() if opts.resume else set()
+        done = {k for k, _ in done_keys}
+        todo = [t for t in inputs.tasks if path_key(t.path) not in done]
+        summary = ClassifySummary(output=output, n_files=len(inputs.tasks),
+                                  n_skipped=len(inputs.tasks) - len(todo))
+        # Catalogue-excluded rows are made on the driver: nothing to read for them.
+        driver = Classifier(loaded, identity, opts, "cpu", summary, writer.add, inputs.extra_for)
+        for it in inputs.excluded:
+            if (path_key(it.path), it.index) not in done_keys:
+                driver.add(it)
 
-    if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False,
-                 log_to_driver=False)
-    task = ray.remote(_classify_chunk)
-    model_ref = ray.put(loaded.model)  # shipped once; every task reads it from the object store
-    chunks = [todo[i : i + opts.files_per_task] for i in range(0, len(todo), opts.files_per_task)]
-    cpus = int(ray.available_resources().get("CPU", 1) or 1)
-    max_in_flight = 4 * (min(cpus, opts.workers) if opts.workers else cpus)
-    pending: list = []
+        if not ray.is_initialized():
+            ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False,
+                     log_to_driver=False)
+        task = ray.remote(_classify_chunk)
+        model_ref = ray.put(loaded)  # shipped once; every task reads it from the object store
+        chunks = [todo[i : i + opts.files_per_task] for i in range(0, len(todo), opts.files_per_task)]
+        cpus = int(ray.available_resources().get("CPU", 1) or 1)
+        max_in_flight = 4 * (min(cpus, opts.workers) if opts.workers else cpus)
+        pending: list = []
 
-    def drain(n_left: int) -> None:
-        nonlocal pending
-        while len(pending) > n_left:
-            ready, pending = ray.wait(pending, num_returns=1)
-            for row in ray.get(ready[0]):
-                summary.n_spectra += 1
-                if row["status"] == "ok":
-                    summary.n_ok += 1
-                else:
-                    summary.record_error(row["path"], row["error"])
-                writer.add(row)
-            writer.flush()
+        def drain(n_left: int) -> None:
+            nonlocal pending
+            while len(pending) > n_left:
+                ready, pending = ray.wait(pending, num_returns=1)
+                rows, part = ray.get(ready[0])
+                for row, source in rows:
+                    row.update({k: v for k, v in inputs.extra_for(source, row["index"]).items() if k not in row})
+                    writer.add(row, source)
+                summary.n_spectra += part.n_spectra
+                summary.n_ok += part.n_ok
+                summary.n_excluded += part.n_excluded
+                for p, e in part.errors:
+                    summary.record_error(p, e)
+                summary.n_errors += part.n_errors - len(part.errors)  # beyond the kept messages
+                writer.flush()
 
-    for chunk in chunks:
-        pending.append(task.remote(chunk, model_ref, list(loaded.class_names), pre_cfg, opts.low_snr,
-                                   opts.batch_size))
-        drain(max_in_flight)
-    drain(0)
-    writer.finalise()
+        for chunk in chunks:
+            pending.append(task.remote(chunk, model_ref, identity, opts, pre_cfg))
+            drain(max_in_flight)
+        drain(0)
+        writer.finalise()
     summary.seconds = time.perf_counter() - t0
     return summary
