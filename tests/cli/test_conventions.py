@@ -40,7 +40,7 @@ def test_version_and_short_help():
     r = CliRunner().invoke(app, ["--version"])
     assert r.exit_code == 0 and __version__ in r.output
     r = CliRunner().invoke(app, ["-h"])
-    assert r.exit_code == 0 and "Commands" in r.output
+    assert r.exit_code == 0 and "Commands" in r.output and "fetch" in r.output
 
 
 @pytest.mark.parametrize("name", sorted(_commands()))

@@ -58,6 +58,7 @@ def _register_all() -> None:
         demo_cmds,
         eval_cmds,
         features_cmds,
+        fetch_cmds,
         gan_cmds,
         inspect_cmds,
         model_cmds,
@@ -66,7 +67,7 @@ def _register_all() -> None:
     )
 
     for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds,
-                features_cmds, demo_cmds, inspect_cmds):
+                features_cmds, fetch_cmds, demo_cmds, inspect_cmds):
         mod.register(app)
 
 
