@@ -53,7 +53,10 @@ def load_results(
     df["index"] = pd.to_numeric(df["index"], errors="coerce").fillna(0).astype(int)
     if catalog is not None:
         df = join_catalog(df, catalog)
-    df["_file"] = [_resolve(p, results.parent) for p in df["path"]]
+    # `path_hex` (classify's exact bytes for names that are not UTF-8) wins over the display text.
+    hexes = df["path_hex"] if "path_hex" in df.columns else pd.Series([None] * len(df))
+    df["_file"] = [_resolve(os.fsdecode(bytes.fromhex(h)) if isinstance(h, str) and h else p, results.parent)
+                   for p, h in zip(df["path"], hexes, strict=True)]
     return add_derived(df)
 
 

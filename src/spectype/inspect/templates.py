@@ -25,6 +25,7 @@ _NAME_RE = re.compile(
     r"^(?P<cls>[OBAFGKM])(?P<sub>\d(?:\.\d)?)(?:_(?P<feh>[+-]\d\.\d))?(?:_(?P<lum>Dwarf|Giant))?\.fits(?:\.gz)?$"
 )
 _TEMP = "OBAFGKM"
+_TEMP_SET = frozenset(_TEMP)  # membership tests: None or "" must not match a string
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class TemplateLibrary:
                runner_up: str | None) -> list[tuple[str, TemplateEntry]]:
         """[(role, entry)]: role 'pred', 'lower', 'upper' or 'runner_up'. Missing ones are left out."""
         out: list[tuple[str, TemplateEntry]] = []
-        if not len(self.codes) or pred_class not in _TEMP:
+        if not len(self.codes) or pred_class not in _TEMP_SET:
             return out
         sub = 5.0 if subtype is None or not np.isfinite(subtype) else float(subtype)
         centre = self.nearest(10.0 * _TEMP.index(pred_class) + sub)
@@ -122,7 +123,7 @@ class TemplateLibrary:
             out.append(("lower", self.by_code[float(self.codes[i - 1])]))
         if i + 1 < len(self.codes):
             out.append(("upper", self.by_code[float(self.codes[i + 1])]))
-        if runner_up in _TEMP and runner_up != pred_class:
+        if runner_up in _TEMP_SET and runner_up != pred_class:
             c = self.nearest(10.0 * _TEMP.index(runner_up) + sub)
             if c is not None and int(c // 10) == _TEMP.index(runner_up):
                 out.append(("runner_up", self.by_code[c]))
@@ -137,7 +138,7 @@ class TemplateLibrary:
             return [], "no template library: pass --templates DIR (Kesseli *.fits.gz) or --data-root"
         picks = self.choose(pred_class, subtype, runner_up)
         note = None
-        if pred_class not in _TEMP:
+        if pred_class not in _TEMP_SET:
             note = f"no {pred_class or 'predicted'} template in {self.folder.name} (Kesseli has no carbon stars)"
         out = []
         for role, entry in picks:
