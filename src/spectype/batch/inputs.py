@@ -11,6 +11,7 @@ absolute, yields each spectrum once.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +103,10 @@ def _add_catalogue(cat_path: Path, out: Inputs, add, keep_columns) -> None:
         raise ConfigError(f"{cat_path}: cannot read the catalogue ({type(exc).__name__}: {exc})") from None
     base = cat_path.parent
     paths = []
-    for q in cat["path"].astype(str):
-        q = Path(q)
+    hexes = cat["path_hex"] if "path_hex" in cat.columns else [None] * len(cat)
+    for q, h in zip(cat["path"].astype(str), hexes, strict=True):
+        # path_hex: the exact bytes of a non-UTF-8 name (`path` only shows it readably).
+        q = Path(os.fsdecode(bytes.fromhex(h))) if isinstance(h, str) and h else Path(q)
         paths.append(absolute(q if q.is_absolute() or q.exists() else base / q))
     has_index = "index" in cat.columns
     indices = [int(i) for i in cat["index"]] if has_index else [None] * len(cat)
@@ -140,7 +143,7 @@ def _reason(row: pd.Series, status: str) -> str:
 
 
 def _kept_columns(cat: pd.DataFrame, keep_columns, cat_path: Path) -> list[str]:
-    candidates = [c for c in cat.columns if c not in ("path", "index")]
+    candidates = [c for c in cat.columns if c not in ("path", "path_hex", "index")]
     if keep_columns in (None, "none", "", []):
         return []
     if keep_columns == "all":
