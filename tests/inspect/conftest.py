@@ -2,4 +2,4 @@
 
 No __init__.py here: a package named `inspect` would shadow the standard library's module."""
 
-from inspect_helpers import small_session_files  # noqa: F401
+from inspect_helpers import small_session_files  # noqa: F401  (a fixture)

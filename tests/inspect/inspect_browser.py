@@ -60,10 +60,11 @@ def wait_idle(browser, timeout: float = 20.0) -> None:
 
 
 def press(browser, keys: str) -> None:
-    """Type keys on the page body (Selenium sends Shift for capitals), then wait until idle."""
-    from selenium.webdriver.common.by import By
+    """Type keys into whatever has focus, as a person would (Selenium adds Shift for capitals),
+    then wait until the page is idle."""
+    from selenium.webdriver.common.action_chains import ActionChains
 
-    browser.find_element(By.TAG_NAME, "body").send_keys(keys)
+    ActionChains(browser).send_keys(keys).perform()
     wait_idle(browser)
 
 
