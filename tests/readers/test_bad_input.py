@@ -30,14 +30,14 @@ def test_truncated_gzip(tmp_path, lamost_table):
     good = lamost_table(tmp_path / "good.fits.gz", gz=True).read_bytes()
     path = tmp_path / "cut.fits.gz"
     path.write_bytes(good[: len(good) // 2])
-    _assert_read_error(path, "truncated|corrupt|cannot read|could not")
+    _assert_read_error(path, "gzip stream is truncated")
 
 
 def test_gzip_cut_inside_the_header(tmp_path, lamost_table):
     good = lamost_table(tmp_path / "good.fits.gz", gz=True).read_bytes()
     path = tmp_path / "cut.fits.gz"
     path.write_bytes(good[:40])
-    _assert_read_error(path, "cannot read the file")
+    _assert_read_error(path, "gzip stream is truncated")
 
 
 def test_random_bytes_with_fits_name(tmp_path):

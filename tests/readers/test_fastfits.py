@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from spectype.io.fastfits import FastHDUList, Unsupported, parse_header
+from spectype.errors import TruncatedFileError
+from spectype.io.fastfits import FastHDUList, Truncated, parse_header
 from spectype.io.registry import Probe, header_to_dict
 from spectype.testing import write_lamost_image, write_lamost_table
 
@@ -53,14 +54,18 @@ def test_header_values_parse_like_fits():
     assert data_start == 2880
 
 
-def test_truncated_file_is_refused_so_readers_fall_back(tmp_path):
+def test_truncated_file_is_refused_with_a_truncated_error(tmp_path):
     path = write_lamost_table(tmp_path / "t.fits")
     raw = path.read_bytes()
     cut = tmp_path / "cut.fits"
     cut.write_bytes(raw[: len(raw) - 3000])
-    with pytest.raises(Unsupported):
+    with pytest.raises(Truncated):
         FastHDUList.open(cut)
-    assert Probe(cut).fast_hdul is None  # so readers use astropy, which names the problem
+    # Neither FITS view is built: the structure check names the problem first.
+    with pytest.raises(TruncatedFileError, match="HDU 1 declares 4,800 bytes.*truncated"):
+        Probe(cut).fast_hdul  # noqa: B018
+    with pytest.raises(TruncatedFileError):
+        Probe(cut).hdul  # noqa: B018
 
 
 @pytest.mark.shared

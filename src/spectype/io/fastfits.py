@@ -11,9 +11,7 @@ astropy HDUList/HDU attributes the survey readers use (`len`, `[i]`, `["NAME"]`,
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,21 +24,24 @@ class Unsupported(Exception):
     """The file uses FITS features outside the subset parsed here: use astropy instead."""
 
 
+class Truncated(Unsupported):
+    """The file ends before its headers say it should (no END card, data cut short)."""
+
+
+class BadHeader(Unsupported):
+    """A structural card (BITPIX, NAXIS, NAXISn, PCOUNT, GCOUNT) is missing or invalid."""
+
+
 _BITPIX = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 _TFORM = {"L": "i1", "B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8", "A": "S"}
 _TFORM_RE = re.compile(r"^\s*(\d*)([LBIJKEDA])\s*$")
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip magic."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise Unsupported(f"gzip stream is corrupt: {exc}") from exc
-    return raw
+    """The file's bytes, gunzipped when gzipped, through the size cap of `safeio`."""
+    from .safeio import read_bytes as capped
+
+    return capped(path)
 
 
 _STRING_RE = re.compile(r"'((?:[^']|'')*)'")
@@ -75,14 +76,18 @@ def _parse_value(text: str):
     return value
 
 
-def parse_header(buf: bytes, offset: int) -> tuple[dict, int]:
-    """Parse the header starting at `offset`; return (cards, offset of the data)."""
+def parse_header(buf: bytes, offset: int, tolerant: bool = False) -> tuple[dict, int]:
+    """Parse the header starting at `offset`; return (cards, offset of the data).
+
+    tolerant: keep an unparseable value as its raw text instead of raising `Unsupported`
+    (the structure scan needs only the structural cards).
+    """
     cards: dict = {}
     pos = offset
     n = len(buf)
     while True:
         if pos + CARD > n:
-            raise Unsupported("header has no END card (truncated file)")
+            raise Truncated("header has no END card (the file is truncated)")
         card = buf[pos : pos + CARD].decode("ascii", errors="replace")
         pos += CARD
         key = card[:8].rstrip()
@@ -91,9 +96,75 @@ def parse_header(buf: bytes, offset: int) -> tuple[dict, int]:
         if key in ("", "COMMENT", "HISTORY", "CONTINUE") or card[8:10] != "= ":
             continue
         if key not in cards:  # FITS: the first occurrence of a keyword wins
-            cards[key] = _parse_value(card[10:])
+            try:
+                cards[key] = _parse_value(card[10:])
+            except Unsupported:
+                if not tolerant:
+                    raise
+                cards[key] = card[10:].strip()
     data_start = -(-pos // BLOCK) * BLOCK
     return cards, data_start
+
+
+_MAX_NAXIS = 999
+
+
+def _int_card(header: dict, key: str, default=None) -> int:
+    value = header.get(key, default)
+    if value is None:
+        raise BadHeader(f"the header has no {key} card")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadHeader(f"{key} = {value!r} is not a non-negative integer")
+    return value
+
+
+def data_size(header: dict) -> int:
+    """Bytes of data the header declares (validating BITPIX, NAXIS, NAXISn, PCOUNT, GCOUNT)."""
+    bitpix = header.get("BITPIX")
+    if isinstance(bitpix, bool) or bitpix not in _BITPIX:
+        raise BadHeader(f"BITPIX = {bitpix!r} is not a FITS value (8, 16, 32, 64, -32, -64)")
+    naxis = _int_card(header, "NAXIS")
+    if naxis > _MAX_NAXIS:
+        raise BadHeader(f"NAXIS = {naxis} is above the FITS maximum of 999")
+    if naxis == 0:
+        return 0
+    n = abs(bitpix) // 8
+    for i in range(1, naxis + 1):
+        n *= _int_card(header, f"NAXIS{i}")
+    return (n + _int_card(header, "PCOUNT", 0)) * _int_card(header, "GCOUNT", 1)
+
+
+def scan(buf: bytes, partial: bool = False, tolerant: bool = True) -> list[tuple[dict, int, int]]:
+    """Walk the HDUs of `buf` without touching their data: [(header, data offset, data bytes)].
+
+    Raises `Truncated` when a header or its declared data runs past the end of `buf`, and
+    `BadHeader` for invalid structural cards. partial=True (a first chunk of a stream): stop
+    quietly at the first incomplete header and do not require the data to be present.
+    Bytes after the last HDU that do not start an extension (padding) are ignored.
+    """
+    if buf[:9] != b"SIMPLE  =":
+        raise Unsupported("not a FITS file")
+    hdus: list[tuple[dict, int, int]] = []
+    pos, n = 0, len(buf)
+    while pos < n:
+        if hdus and buf[pos : pos + 8] != b"XTENSION":
+            break  # zero/blank padding or junk after the last HDU
+        try:
+            header, start = parse_header(buf, pos, tolerant=tolerant)
+        except Truncated:
+            if partial:
+                break
+            raise
+        size = data_size(header)
+        hdus.append((header, start, size))
+        if start + size > n and not partial:
+            what = "primary HDU" if len(hdus) == 1 else f"HDU {len(hdus) - 1}"
+            raise Truncated(
+                f"the {what} declares {size:,} bytes of data but the file ends "
+                f"{start + size - n:,} bytes short (the file is truncated)"
+            )
+        pos = start + -(-size // BLOCK) * BLOCK
+    return hdus
 
 
 class _Columns:
@@ -121,15 +192,7 @@ class FastHDU:
 
     @property
     def data_size(self) -> int:
-        h = self.header
-        naxis = int(h.get("NAXIS", 0))
-        if naxis == 0:
-            return 0
-        n = abs(int(h["BITPIX"])) // 8
-        for i in range(1, naxis + 1):
-            n *= int(h[f"NAXIS{i}"])
-        n = (n + int(h.get("PCOUNT", 0))) * int(h.get("GCOUNT", 1))
-        return n
+        return data_size(self.header)
 
     @property
     def data(self):
@@ -183,19 +246,10 @@ class FastHDUList:
     """The HDUs of a FITS file held in memory."""
 
     def __init__(self, buf: bytes):
-        if not buf.startswith(b"SIMPLE  ="):
-            raise Unsupported("not a FITS file")
         self.hdus: list[FastHDU] = []
-        pos = 0
-        while pos < len(buf):
-            if not buf[pos : pos + 8].strip(b" \x00"):
-                break  # zero padding after the last HDU
-            header, start = parse_header(buf, pos)
-            hdu = FastHDU(buf, header, start, len(self.hdus))
-            self.hdus.append(hdu)
-            if start + hdu.data_size > len(buf):
-                raise Unsupported("file is truncated")
-            pos = start + -(-hdu.data_size // BLOCK) * BLOCK
+        # Strict parse: a card value the fast parser cannot read means "use astropy".
+        for header, start, _ in scan(buf, tolerant=False):
+            self.hdus.append(FastHDU(buf, header, start, len(self.hdus)))
 
     @classmethod
     def open(cls, path: str | Path) -> FastHDUList:

@@ -8,19 +8,29 @@ alone for FITS files and never at a data-release number.
 
 from __future__ import annotations
 
-import gzip
+import io
 import os
 import warnings
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpectrumReadError, UnknownFormatError
+from ..errors import (
+    BadRedshiftError,
+    BadWavelengthError,
+    CorruptFileError,
+    FileTooLargeError,
+    NotASpectrumError,
+    NoUsablePixelsError,
+    SpectrumReadError,
+    TruncatedFileError,
+    UnknownFormatError,
+)
 from ..spectrum import Spectrum
+from . import safeio
+from .safeio import as_path
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
 
@@ -28,12 +38,15 @@ FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
 class Probe:
     """A file opened once for identification and reading.
 
-    FITS files are opened lazily with astropy (gzip handled by astropy); text files expose
-    their first lines. Readers use `probe.hdul` and `probe.text_head` rather than reopening.
+    Every byte comes through `safeio` (regular files only, decompression capped). FITS files
+    are checked structurally once (`structure`: every header complete, declared data present,
+    structural cards valid) before either FITS view is built, so a truncated or damaged file
+    gets a precise error and nothing allocates what a header merely claims. Readers use
+    `probe.fits()` / `probe.hdul` and `probe.text_head` rather than reopening the file.
     """
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    def __init__(self, path: str | bytes | os.PathLike):
+        self.path = as_path(path)
         self._hdul = None
 
     @property
@@ -43,33 +56,64 @@ class Probe:
     @cached_property
     def head_bytes(self) -> bytes:
         """The first 2,880 bytes, decompressed when the file is gzipped."""
-        try:
-            with open(self.path, "rb") as fh:
-                magic = fh.read(2)
-            opener = gzip.open if magic == b"\x1f\x8b" else open
-            with opener(self.path, "rb") as fh:
-                return fh.read(2880)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SpectrumReadError(self.path, f"cannot read the file: {exc}") from exc
+        return safeio.read_head(self.path, 2880)
 
     @property
     def is_fits(self) -> bool:
         return self.head_bytes.startswith(b"SIMPLE  =")
 
+    @cached_property
+    def data(self) -> bytes:
+        """The whole (decompressed) file, within the size cap."""
+        return safeio.read_bytes(self.path, precheck=self._declared_size_check)
+
+    def _declared_size_check(self, first: bytes) -> None:
+        """Refuse a FITS file whose headers declare more data than the cap, before inflating."""
+        if first[:9] != b"SIMPLE  =":
+            return
+        from .fastfits import Unsupported, scan
+
+        try:
+            hdus = scan(first, partial=True)
+        except Unsupported:
+            return  # reported precisely by `structure` once the data is read
+        declared = max((start + size for _, start, size in hdus), default=0)
+        if declared > safeio.inflate_cap():
+            raise safeio.too_large(self.path, "its FITS header declares a file of", declared)
+
+    @cached_property
+    def structure(self) -> list[tuple[dict, int, int]]:
+        """[(header, data offset, data bytes)] per HDU; raises Truncated/CorruptFileError."""
+        if not self.is_fits:
+            raise NotASpectrumError(self.path, "not a FITS file (no SIMPLE card at the start)")
+        from .fastfits import BadHeader, Truncated, Unsupported, scan
+
+        try:
+            return scan(self.data)
+        except Truncated as exc:
+            raise TruncatedFileError(self.path, str(exc), "download it again") from exc
+        except BadHeader as exc:
+            raise CorruptFileError(self.path, f"invalid FITS header: {exc}", "download it again") from exc
+        except Unsupported as exc:
+            raise CorruptFileError(self.path, f"not a valid FITS file: {exc}") from exc
+
     @property
     def hdul(self):
         """The astropy HDUList (opened on first use, closed by `close`)."""
         if self._hdul is None:
-            if not self.is_fits:
-                raise SpectrumReadError(self.path, "not a FITS file (no SIMPLE card at the start)")
+            self.structure  # noqa: B018 - raises the precise error for broken files
             from astropy.io import fits
 
             try:
-                # memmap off: gzipped files cannot be memory-mapped and we read whole HDUs.
-                self._hdul = fits.open(self.path, memmap=False, lazy_load_hdus=True)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    # From the capped bytes: astropy never inflates or maps the file itself.
+                    self._hdul = fits.open(io.BytesIO(self.data), memmap=False, lazy_load_hdus=True)
+            except MemoryError as exc:
+                raise safeio.too_large(self.path, "the file needs more memory than", len(self.data)) from exc
             except Exception as exc:  # astropy raises many types for broken files
-                raise SpectrumReadError(
-                    self.path, f"FITS file could not be opened: {exc}",
+                raise CorruptFileError(
+                    self.path, f"FITS file could not be opened: {type(exc).__name__}: {exc}",
                     "the file may be truncated or corrupt; download it again",
                 ) from exc
         return self._hdul
@@ -78,16 +122,17 @@ class Probe:
     def fast_hdul(self):
         """A `FastHDUList` (numpy-only FITS view, ~3x faster than astropy) or None.
 
-        None when the file is not FITS or uses features outside the fast subset; readers then
-        use `hdul` (astropy), which also produces the precise error for broken files.
+        None when the file uses features outside the fast subset; readers then use `hdul`
+        (astropy). Structural damage raises here already (see `structure`).
         """
         if not self.is_fits:
             return None
+        self.structure  # noqa: B018
         from .fastfits import FastHDUList, Unsupported
 
         try:
-            return FastHDUList.open(self.path)
-        except (Unsupported, KeyError, ValueError, TypeError, OSError):
+            return FastHDUList(self.data)
+        except (Unsupported, KeyError, ValueError, TypeError, OverflowError):
             return None
 
     def fits(self):
@@ -109,6 +154,16 @@ class Probe:
             raw = self.head_bytes[: exc.start].decode("utf-8")
         lines = [ln.strip() for ln in raw.splitlines()]
         return [ln for ln in lines if ln][:50]
+
+    def text(self) -> str:
+        """The whole file as UTF-8 text (gunzipped, capped)."""
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotASpectrumError(
+                self.path, f"text file is not UTF-8 (bad byte at offset {exc.start})",
+                "save it as UTF-8",
+            ) from exc
 
     def close(self) -> None:
         if self._hdul is not None:
@@ -176,7 +231,7 @@ def identify_format(probe: Probe) -> str:
     )
 
 
-def read(path: str | os.PathLike, format: str | None = None) -> Spectrum | list[Spectrum]:
+def read(path: str | bytes | os.PathLike, format: str | None = None) -> Spectrum | list[Spectrum]:
     """Read a spectrum file.
 
     Returns a `Spectrum`, or a list of them for files that hold several (library tables).
@@ -193,27 +248,30 @@ def read_with_format(path: str | os.PathLike, format: str | None = None) -> tupl
 
 
 def _read(path, format) -> tuple[str, list[Spectrum], bool]:
-    path = Path(path)
-    if not path.exists():
-        raise SpectrumReadError(path, "file not found")
-    if path.is_dir():
-        raise SpectrumReadError(path, "is a directory", "use spectype.io.discover.iter_spectrum_files for directories")
-    if path.stat().st_size == 0:
-        raise SpectrumReadError(path, "file is empty (0 bytes)", "download it again")
+    path = as_path(path)  # bytes names that are not UTF-8 work too
+    safeio.check_regular_file(path)  # missing, directory, FIFO, loops, dangling links, empty
     _load_builtin_readers()
-    with Probe(path) as probe:
-        name = format or identify_format(probe)
-        if name not in _READERS:
-            raise UnknownFormatError(path, f"unknown format {name!r}", "see spectype.io.list_readers()")
-        try:
-            out = _READERS[name].read(probe)
-        except SpectrumReadError:
-            raise
-        except Exception as exc:
-            # Anything else escaping a reader is a broken/odd file: say which and why.
-            raise SpectrumReadError(
-                path, f"could not read as {name}: {type(exc).__name__}: {exc}"
-            ) from exc
+    try:
+        with Probe(path) as probe:
+            name = format or identify_format(probe)
+            if name not in _READERS:
+                raise UnknownFormatError(path, f"unknown format {name!r}", "see spectype.io.list_readers()")
+            try:
+                out = _READERS[name].read(probe)
+            except SpectrumReadError:
+                raise
+            except MemoryError as exc:
+                raise FileTooLargeError(
+                    path, f"reading it as {name} ran out of memory", "the file is too large or corrupt"
+                ) from exc
+            except Exception as exc:
+                # Anything else escaping a reader is a broken/odd file: say which and why.
+                raise CorruptFileError(
+                    path, f"could not read as {name}: {type(exc).__name__}: {exc}",
+                    "the file may be damaged or a variant this reader does not handle",
+                ) from exc
+    except MemoryError as exc:
+        raise FileTooLargeError(path, "reading it ran out of memory", "the file is too large or corrupt") from exc
     several = isinstance(out, list)
     spectra = out if several else [out]
     for spec in spectra:
@@ -222,29 +280,36 @@ def _read(path, format) -> tuple[str, list[Spectrum], bool]:
 
 
 def check_usable(path: str | os.PathLike, spec: Spectrum) -> None:
-    """Raise `SpectrumReadError` unless `spec` has increasing wavelengths and a usable pixel.
+    """Raise a `SpectrumReadError` subclass unless `spec` has increasing wavelengths, a usable
+    pixel and (if any) a physical redshift.
 
     A spectrum whose flux is all NaN, or whose ivar is zero everywhere, carries no
     information: it is refused at read time rather than failing later in preprocessing.
     """
     where = "" if spec.meta.index is None else f" (row {spec.meta.index})"
     if len(spec) == 0:
-        raise SpectrumReadError(path, f"spectrum{where} has no pixels")
+        raise NoUsablePixelsError(path, f"spectrum{where} has no pixels")
     wave = spec.wavelength
     if not np.all(np.isfinite(wave)) or np.any(np.diff(wave) <= 0):
-        raise SpectrumReadError(
+        raise BadWavelengthError(
             path, f"wavelengths{where} are not finite and strictly increasing",
             "the wavelength array or its header coefficients are corrupt",
         )
     if not np.any(np.isfinite(spec.flux)):
-        raise SpectrumReadError(path, f"flux{where} is NaN/inf everywhere: no usable pixel")
+        raise NoUsablePixelsError(path, f"flux{where} is NaN/inf everywhere: no usable pixel")
     if not np.any(spec.ivar > 0):
-        raise SpectrumReadError(
+        raise NoUsablePixelsError(
             path, f"inverse variance{where} is zero everywhere: no usable pixel",
             "the survey marks this spectrum as having no valid data",
         )
     if not np.any(spec.good):
-        raise SpectrumReadError(path, f"every pixel{where} is masked: no usable pixel")
+        raise NoUsablePixelsError(path, f"every pixel{where} is masked: no usable pixel")
+    z = spec.meta.z
+    if z is not None and not (np.isfinite(z) and z > -1.0):
+        raise BadRedshiftError(
+            path, f"bad redshift{where}: Z = {z:g} is not physical (1 + z must be > 0)",
+            "the survey pipeline failed on this spectrum; fix or remove the Z card",
+        )
 
 
 def table_columns(probe: Probe, hdu, required: tuple[str, ...], what: str):
