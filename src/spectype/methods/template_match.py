@@ -1,0 +1,546 @@
+"""Chi-squared template matching over empirical templates: a PyHammer-like peer.
+
+Spectra already on the model grid, (N, L), are compared with every template, (T, L):
+
+    chi2[n, t] = sum_l w[n, l] * (f[n, l] - model[n, t, l])**2,
+    model      = T_t * sum_j c_j P_j(x)  (+ c_off when `offset`),
+
+w = ivar (0 on masked pixels), P_j the Legendre polynomials of degree 0..continuum_degree over
+the grid (x in [-1, 1], linear in log wavelength), c solved per (spectrum, template) by
+weighted least squares. Degree 0 is the analytic best scale; degrees 1-3 absorb smooth
+flux-calibration errors (PyHammer's reason for fitting a continuum). Every sum is a matrix
+product (N, L) x (L, T), chunked over N, so there is no Python loop over spectra.
+
+Why each choice is made, and the real-data figures, are in docs/template_match.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.polynomial import legendre
+from scipy.optimize import minimize_scalar
+
+from ..errors import ConfigError, CoverageError, SpectrumReadError
+from ..labels import CLASSES, code_to_subtype, parse_label
+from ..preprocess import PreprocessConfig, preprocess
+from ..spectrum import Spectrum, SpectrumMeta
+
+KESSELI_SUBDIR = Path("libraries") / "kesseli"
+_TEMPLATE_SUFFIXES = (".fits.gz", ".fits", ".fit.gz", ".fit")
+# log(0) guard for the temperature fit's NLL: a true class with no template mass.
+_TINY = 1e-300
+_DECISIONS = ("proba", "template")
+
+
+@dataclass
+class TemplateMatch:
+    """The matcher's answer for N spectra (arrays of length N unless noted).
+
+    cls: the chosen class (TemplateMatcher.decision: most probable class, or the best
+    template's); '' where a row had too few good pixels to fit.
+    code: numeric type (O0=0 ... M9=69), a weighted mean over the best `code_k` templates of
+    the chosen class (weights: template probabilities); NaN for carbon / empty rows.
+    template_index / template_name: the best template of the chosen class (-1 / '' for
+    empty rows); lum_class: its luminosity class ('V', 'III', or None where it has none).
+    chi2_min: its chi2; reduced_chi2: chi2_min / (n_good - n_params).
+    proba: (N, len(CLASSES)) class probabilities (template softmax summed per class).
+    n_good: pixels that entered the fit.
+    """
+
+    cls: np.ndarray
+    code: np.ndarray
+    lum_class: np.ndarray
+    template_index: np.ndarray
+    template_name: np.ndarray
+    chi2_min: np.ndarray
+    reduced_chi2: np.ndarray
+    proba: np.ndarray
+    n_good: np.ndarray
+
+    @property
+    def subtype(self) -> np.ndarray:
+        """Type strings from `code` rounded to the nearest subtype ('G2'); '' where NaN."""
+        return np.array(
+            [code_to_subtype(float(np.clip(round(c), 0, 69))) if np.isfinite(c) else ""
+             for c in self.code],
+            dtype=object,
+        )
+
+
+def kesseli_folder(data_root: str | os.PathLike) -> Path:
+    """`<data_root>/libraries/kesseli`, or ConfigError naming the path when it is missing."""
+    folder = Path(data_root) / KESSELI_SUBDIR
+    if not folder.is_dir():
+        raise ConfigError(
+            f"no Kesseli templates at {folder}: give the data root that holds "
+            f"{KESSELI_SUBDIR} (see ../shared/data/SOURCES.md)"
+        )
+    return folder
+
+
+def _strip_suffix(name: str) -> str:
+    for suffix in _TEMPLATE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def kesseli_type_from_name(filename: str) -> str:
+    """Kesseli file name -> MK string: 'G2_+0.0_Dwarf.fits.gz' -> 'G2V', 'K7_Giant' -> 'K7III',
+    'A0.fits.gz' -> 'A0' (no luminosity class in the name), 'L3' -> 'L3'."""
+    parts = _strip_suffix(Path(filename).name).split("_")
+    lum = "V" if "Dwarf" in parts else "III" if "Giant" in parts else ""
+    return parts[0] + lum
+
+
+def _read_kesseli_table(path: Path) -> Spectrum:
+    """Minimal reader for a Kesseli template (HDU1 table LogLam, Flux, PropErr, Std).
+
+    Private stand-in used only while `spectype.read` does not recognise these files.
+    Wavelengths are vacuum and rest-frame (SDSS co-adds; checked: H-alpha at 6564.5-6565.1 Å
+    and Ca II 8542 at 8544.2-8544.7 Å in the G2, K5, M3 dwarf templates).
+    """
+    from astropy.io import fits
+
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            data = hdul[1].data
+            loglam = np.asarray(data["LogLam"], dtype=np.float64)
+            flux = np.asarray(data["Flux"], dtype=np.float64)
+            err = np.asarray(data["PropErr"], dtype=np.float64)
+    except (OSError, KeyError, IndexError, TypeError) as exc:
+        raise SpectrumReadError(
+            path, f"not a Kesseli template table (HDU1 LogLam/Flux/PropErr): {exc}"
+        ) from exc
+    ivar = np.divide(1.0, err**2, out=np.zeros_like(err), where=np.isfinite(err) & (err > 0))
+    meta = SpectrumMeta(
+        id=_strip_suffix(path.name), survey="Kesseli2017", subclass=kesseli_type_from_name(path.name),
+        path=str(path),
+    )
+    return Spectrum(10.0**loglam, flux, ivar, medium="vacuum", meta=meta)
+
+
+def _read_template(path: Path) -> Spectrum:
+    """`spectype.read` when it recognises the file; else the private Kesseli table reader."""
+    from ..io import read
+
+    try:
+        spec = read(path)
+        if isinstance(spec, list):  # a multi-spectrum file is not a template
+            raise SpectrumReadError(path, "holds several spectra, expected one template")
+        return spec
+    except SpectrumReadError:
+        return _read_kesseli_table(path)
+
+
+def _template_paths(folder: Path) -> list[Path]:
+    paths = sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.name.lower().endswith(_TEMPLATE_SUFFIXES)
+    )
+    if not paths:
+        raise ConfigError(
+            f"{folder}: no template files ({', '.join(_TEMPLATE_SUFFIXES)}); "
+            "give the folder of templates (e.g. <data_root>/libraries/kesseli)"
+        )
+    return paths
+
+
+def _class_indices(y: Sequence | np.ndarray) -> np.ndarray:
+    """Class labels (letters in CLASSES or integer indices) -> indices; -1 for unknown."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iu":
+        return y.astype(int)
+    lookup = {c: i for i, c in enumerate(CLASSES)}
+    return np.array([lookup.get(str(v), -1) for v in y], dtype=int)
+
+
+class TemplateMatcher:
+    """Best-fitting template per spectrum by chi2, with class probabilities.
+
+    templates: (T, L) template flux on the model grid (any scale: the fit solves for it).
+    labels: T MK strings ('G2V', 'A0'); each must parse to a usable class (parse_label).
+    names: T template names (default 'template<i>').
+    continuum_degree: 0 (scale only) .. 3: Legendre multiplicative polynomial degree.
+    offset: also fit an additive constant. Needed for min-max-normalised input, whose minimum
+        was subtracted (from_library turns it on when cfg.norm == 'minmax').
+    tau: softmax temperature; fit it with `fit_temperature` on labelled validation spectra.
+    rescale_errors: divide chi2 differences by max(1, best reduced chi2) before the softmax,
+        i.e. inflate the errors until the best template fits (template mismatch, not noise,
+        dominates chi2 for high-SNR spectra).
+    code_k: average `code` over this many best templates of the chosen class.
+    decision: 'proba' (default): cls = the most probable class (template probabilities summed
+        per class); 'template': cls = the best single template's class (PyHammer's rule). They
+        agree while tau is small (the default 1 makes proba nearly one-hot); after
+        fit_temperature 'proba' was 0.10 more accurate on LAMOST DR10 (docs/template_match.md).
+    chunk_size: spectra per block (memory ~ chunk_size * (L + T * K^2) * 8 bytes * a few).
+    """
+
+    def __init__(
+        self,
+        templates: np.ndarray,
+        labels: Sequence[str],
+        names: Sequence[str] | None = None,
+        *,
+        continuum_degree: int = 0,
+        offset: bool = False,
+        tau: float = 1.0,
+        rescale_errors: bool = True,
+        code_k: int = 5,
+        decision: str = "proba",
+        chunk_size: int = 512,
+        cfg: PreprocessConfig | None = None,
+    ):
+        templates = np.asarray(templates, dtype=np.float64)
+        if templates.ndim != 2 or templates.shape[0] == 0:
+            raise ConfigError(f"templates must be a non-empty (T, L) array, got {templates.shape}")
+        if len(labels) != templates.shape[0]:
+            raise ConfigError(f"{len(labels)} labels for {templates.shape[0]} templates")
+        if not 0 <= int(continuum_degree) <= 3:
+            raise ConfigError(f"continuum_degree must be 0..3, got {continuum_degree}")
+        if not np.all(np.isfinite(templates)):
+            raise ConfigError("templates contain non-finite flux; interpolate or drop them")
+        if decision not in _DECISIONS:
+            raise ConfigError(f"decision must be one of {_DECISIONS}, got {decision!r}")
+        if tau <= 0 or code_k < 1 or chunk_size < 1:
+            raise ConfigError("tau must be > 0, code_k >= 1 and chunk_size >= 1")
+        if cfg is not None and cfg.n_pix != templates.shape[1]:
+            raise ConfigError(f"templates have {templates.shape[1]} pixels, cfg.n_pix {cfg.n_pix}")
+        parsed = [parse_label(s) for s in labels]
+        bad = [(s, lab.excluded) for s, lab in zip(labels, parsed, strict=True) if not lab.ok]
+        if bad:
+            raise ConfigError(
+                f"template labels that are not a usable class: {bad}; drop them "
+                "(from_library does) or relabel"
+            )
+        self.names = np.array(
+            list(names) if names is not None else [f"template{i}" for i in range(len(labels))],
+            dtype=object,
+        )
+        self.labels = list(labels)
+        self.template_cls = np.array([lab.cls for lab in parsed], dtype="<U1")
+        self.template_code = np.array(
+            [np.nan if lab.code is None else lab.code for lab in parsed], dtype=np.float64
+        )
+        self.template_lum = np.array([lab.lum_class for lab in parsed], dtype=object)
+        # Unit mean |flux| per template keeps the normal equations well scaled.
+        scale = np.abs(templates).mean(axis=1, keepdims=True)
+        self.templates = templates / np.where(scale > 0, scale, 1.0)
+        self.continuum_degree = int(continuum_degree)
+        self.offset = bool(offset)
+        self.tau = float(tau)
+        self.rescale_errors = bool(rescale_errors)
+        self.code_k = int(code_k)
+        self.decision = decision
+        self.chunk_size = int(chunk_size)
+        self.cfg = cfg
+        self.dropped: list[tuple[str, str]] = []
+        self.classes_ = np.array(CLASSES)
+        # (T, n_classes) one-hot: template probabilities -> class probabilities.
+        self._onehot = np.zeros((len(labels), len(CLASSES)))
+        self._onehot[np.arange(len(labels)), [CLASSES.index(c) for c in self.template_cls]] = 1.0
+        self._precompute()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_library(
+        cls,
+        path_or_spectra: str | os.PathLike | Iterable[Spectrum | str | os.PathLike],
+        cfg: PreprocessConfig | None = None,
+        **options,
+    ) -> TemplateMatcher:
+        """Templates from a folder of files (every *.fits[.gz]), a list of files, or a list of
+        Spectrum objects whose meta.subclass holds the MK type.
+
+        Each template is preprocessed onto cfg's grid with rest_frame off (templates must be
+        rest-frame; Kesseli's are) and norm 'none' (the fit solves the scale). Templates whose
+        type is excluded by parse_label (Kesseli's L0-L6 dwarfs) are dropped and listed in
+        `.dropped`: an L template that wins would still need a class, and the reduced chi2 is
+        the out-of-distribution signal instead (docs/template_match.md). `options` go to
+        TemplateMatcher; offset defaults to cfg.norm == 'minmax'.
+        """
+        cfg = cfg or PreprocessConfig()
+        if isinstance(path_or_spectra, str | os.PathLike):
+            folder = Path(path_or_spectra)
+            if not folder.is_dir():
+                raise ConfigError(f"{folder} is not a folder of templates")
+            items: list = list(_template_paths(folder))
+        else:
+            items = list(path_or_spectra)
+        tcfg = dataclasses.replace(cfg, rest_frame=False, norm="none")
+        fluxes, labels, names, dropped = [], [], [], []
+        for item in items:
+            if isinstance(item, Spectrum):
+                spec, name = item, item.meta.id or item.meta.path or f"template{len(names)}"
+            else:
+                spec = _read_template(Path(item))
+                name = _strip_suffix(Path(item).name)
+            label_text = spec.meta.subclass or (
+                kesseli_type_from_name(spec.meta.path) if spec.meta.path else None
+            )
+            label = parse_label(label_text)
+            if not label.ok:
+                dropped.append((name, f"{label_text!r}: {label.excluded}"))
+                continue
+            try:
+                pre = preprocess(spec, tcfg)
+            except CoverageError as exc:
+                raise ConfigError(
+                    f"template {name} does not cover the model grid: {exc}; "
+                    "drop it or choose a grid inside the templates' range"
+                ) from exc
+            fluxes.append(pre.flux.astype(np.float64))
+            labels.append(label_text)
+            names.append(name)
+        if not fluxes:
+            raise ConfigError(f"no usable templates (dropped: {dropped})")
+        options.setdefault("offset", cfg.norm == "minmax")
+        matcher = cls(np.stack(fluxes), labels, names, cfg=cfg, **options)
+        matcher.dropped = dropped
+        return matcher
+
+    @classmethod
+    def from_kesseli(
+        cls, data_root: str | os.PathLike, cfg: PreprocessConfig | None = None, **options
+    ) -> TemplateMatcher:
+        """The Kesseli et al. (2017) templates under `<data_root>/libraries/kesseli`."""
+        return cls.from_library(kesseli_folder(data_root), cfg, **options)
+
+    def _precompute(self) -> None:
+        n_pix = self.templates.shape[1]
+        x = np.linspace(-1.0, 1.0, n_pix)
+        self._poly = legendre.legvander(x, self.continuum_degree).T.copy()  # (d+1, L)
+        self._t = np.ascontiguousarray(self.templates.T)  # (L, T)
+        self._t2 = np.ascontiguousarray((self.templates**2).T)
+
+    @property
+    def n_params(self) -> int:
+        """Linear parameters fitted per (spectrum, template)."""
+        return self.continuum_degree + 1 + int(self.offset)
+
+    @property
+    def n_templates(self) -> int:
+        return self.templates.shape[0]
+
+    # ------------------------------------------------------------------ chi2
+    def _weights(
+        self, flux: np.ndarray, ivar: np.ndarray | None, good: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        f = np.asarray(flux, dtype=np.float64)
+        w = np.ones_like(f) if ivar is None else np.asarray(ivar, dtype=np.float64)
+        ok = np.isfinite(f) & np.isfinite(w) & (w > 0)
+        if good is not None:
+            ok &= np.asarray(good, dtype=bool)
+        return np.where(ok, f, 0.0), np.where(ok, w, 0.0)
+
+    def _check_shapes(self, flux, ivar, good) -> np.ndarray:
+        flux = np.asarray(flux)
+        if flux.ndim == 1:
+            flux = flux[None, :]
+        n_pix = self.templates.shape[1]
+        if flux.ndim != 2 or flux.shape[1] != n_pix:
+            raise ConfigError(
+                f"flux has shape {flux.shape}; expected (N, {n_pix}) on the templates' grid "
+                "(preprocess the spectra with the PreprocessConfig the matcher was built with)"
+            )
+        for name, arr in (("ivar", ivar), ("good", good)):
+            if arr is not None and np.shape(arr) != flux.shape and np.shape(arr) != flux.shape[1:]:
+                raise ConfigError(f"{name} has shape {np.shape(arr)}, expected {flux.shape}")
+        return flux
+
+    def _chi2_block(self, f: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """chi2 (n, T) for one block of spectra: normal equations from matrix products."""
+        n, n_t, k = f.shape[0], self.n_templates, self.n_params
+        deg = self.continuum_degree
+        wf = w * f
+        sff = np.einsum("nl,nl->n", wf, f)
+        b = np.empty((n, n_t, k))
+        g = np.empty((n, n_t, k, k))
+        for i in range(deg + 1):
+            b[:, :, i] = (wf * self._poly[i]) @ self._t
+            for j in range(i, deg + 1):
+                gij = (w * (self._poly[i] * self._poly[j])) @ self._t2
+                g[:, :, i, j] = gij
+                g[:, :, j, i] = gij
+        if self.offset:
+            c = deg + 1
+            b[:, :, c] = wf.sum(axis=1)[:, None]
+            for i in range(deg + 1):
+                gic = (w * self._poly[i]) @ self._t
+                g[:, :, i, c] = gic
+                g[:, :, c, i] = gic
+            g[:, :, c, c] = w.sum(axis=1)[:, None]
+        if k == 1:
+            g00 = g[:, :, 0, 0]
+            coef = np.divide(b[:, :, 0], g00, out=np.zeros_like(g00), where=g00 > 0)
+            chi2 = sff[:, None] - coef * b[:, :, 0]
+        else:
+            # A tiny ridge keeps all-masked rows and templates that vanish on the good pixels
+            # solvable; chi2 is then evaluated exactly for whatever coefficients come out.
+            diag = np.einsum("ntkk->ntk", g)
+            ridge = 1e-12 * diag.max(axis=-1)
+            ridge = np.where(ridge > 0, ridge, 1.0)
+            coef = np.linalg.solve(g + ridge[..., None, None] * np.eye(k), b[..., None])[..., 0]
+            chi2 = (
+                sff[:, None]
+                - 2.0 * np.einsum("ntk,ntk->nt", coef, b)
+                + np.einsum("ntk,ntkl,ntl->nt", coef, g, coef)
+            )
+        return np.maximum(chi2, 0.0)
+
+    def chi2(
+        self, flux: np.ndarray, ivar: np.ndarray | None = None, good: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chi2 (N, T), n_good (N,)) for every spectrum against every template.
+
+        flux, ivar, good: (N, L) on the templates' grid (ivar None: unit weights; good None:
+        all pixels with finite flux and ivar > 0). Rows with no more good pixels than fitted
+        parameters get NaN chi2.
+        """
+        flux = self._check_shapes(flux, ivar, good)
+        n = flux.shape[0]
+        out = np.empty((n, self.n_templates))
+        n_good = np.empty(n, dtype=int)
+        ivar_b = None if ivar is None else np.broadcast_to(np.asarray(ivar), flux.shape)
+        good_b = None if good is None else np.broadcast_to(np.asarray(good), flux.shape)
+        for start in range(0, n, self.chunk_size):
+            sl = slice(start, start + self.chunk_size)
+            f, w = self._weights(
+                flux[sl],
+                None if ivar_b is None else ivar_b[sl],
+                None if good_b is None else good_b[sl],
+            )
+            out[sl] = self._chi2_block(f, w)
+            n_good[sl] = (w > 0).sum(axis=1)
+        out[n_good <= self.n_params] = np.nan
+        return out, n_good
+
+    # ------------------------------------------------------------------ probabilities
+    def template_proba(
+        self, chi2: np.ndarray, n_good: np.ndarray, tau: float | None = None
+    ) -> np.ndarray:
+        """(N, T) softmax of -(chi2 - chi2_min) / (2 tau s) over templates, s = max(1, best
+        reduced chi2) when rescale_errors else 1. Rows with no finite chi2 are NaN."""
+        tau = self.tau if tau is None else float(tau)
+        valid = np.isfinite(chi2).any(axis=1)
+        safe = np.where(np.isfinite(chi2), chi2, np.inf)
+        best = np.where(valid, safe.min(axis=1), 0.0)
+        scale = np.ones_like(best)
+        if self.rescale_errors:
+            dof = np.maximum(n_good - self.n_params, 1)
+            scale = np.maximum(best / dof, 1.0)
+        z = -(safe - best[:, None]) / (2.0 * tau * scale[:, None])
+        p = np.exp(z)  # exp(-inf) = 0; the best template has z = 0, so sums are >= 1
+        with np.errstate(invalid="ignore"):
+            p /= p.sum(axis=1, keepdims=True)
+        p[~valid] = np.nan
+        return p
+
+    def _result(self, chi2: np.ndarray, n_good: np.ndarray) -> TemplateMatch:
+        n = chi2.shape[0]
+        rows = np.arange(n)
+        valid = np.isfinite(chi2).any(axis=1)
+        safe = np.where(np.isfinite(chi2), chi2, np.inf)
+        p_t = self.template_proba(chi2, n_good)
+        proba = p_t @ self._onehot
+        if self.decision == "proba":
+            chosen = np.where(valid, self.classes_[np.nan_to_num(proba).argmax(axis=1)], "")
+        else:
+            chosen = np.where(valid, self.template_cls[safe.argmin(axis=1)], "")
+        # Everything else comes from the chosen class's templates, so cls, code, subtype,
+        # lum_class and template agree with each other.
+        in_cls = np.where(self.template_cls[None, :] == chosen[:, None], safe, np.inf)
+        ranked = np.argsort(in_cls, axis=1, kind="stable")[:, : self.code_k]
+        idx = np.where(valid, ranked[:, 0], -1)
+        # code: the best code_k templates of the chosen class weighted by their probabilities.
+        take = np.isfinite(np.take_along_axis(in_cls, ranked, axis=1))
+        wts = np.where(take, np.take_along_axis(np.nan_to_num(p_t), ranked, axis=1), 0.0)
+        codes = self.template_code[ranked]
+        wts = np.where(np.isfinite(codes), wts, 0.0)
+        wsum = wts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            code = np.where(wsum > 0, (wts * np.nan_to_num(codes)).sum(axis=1) / wsum, np.nan)
+        # Underflowed weights (one template far better than the rest) -> its own code.
+        best_code = self.template_code[np.maximum(idx, 0)]
+        code = np.where(valid & ~np.isfinite(code), best_code, code)
+        chi2_min = np.where(valid, safe[rows, np.maximum(idx, 0)], np.nan)
+        dof = n_good - self.n_params
+        reduced = np.where(valid & (dof > 0), chi2_min / np.maximum(dof, 1), np.nan)
+        return TemplateMatch(
+            cls=chosen,
+            code=code,
+            lum_class=np.where(valid, self.template_lum[np.maximum(idx, 0)], None),
+            template_index=idx,
+            template_name=np.where(valid, self.names[np.maximum(idx, 0)], ""),
+            chi2_min=chi2_min,
+            reduced_chi2=reduced,
+            proba=proba,
+            n_good=n_good,
+        )
+
+    # ------------------------------------------------------------------ public API
+    def predict(
+        self, flux: np.ndarray, ivar: np.ndarray | None = None, good: np.ndarray | None = None
+    ) -> TemplateMatch:
+        """Best template, class, code, luminosity class and class probabilities per spectrum."""
+        chi2, n_good = self.chi2(flux, ivar, good)
+        return self._result(chi2, n_good)
+
+    def predict_proba(self, flux, ivar=None, good=None) -> np.ndarray:
+        """(N, len(CLASSES)) class probabilities (sklearn style; columns = classes_)."""
+        return self.predict(flux, ivar, good).proba
+
+    def predict_class(self, flux, ivar=None, good=None) -> np.ndarray:
+        """Class letters of the best templates, like a sklearn classifier's predict."""
+        return self.predict(flux, ivar, good).cls
+
+    def score(self, flux, y, ivar=None, good=None) -> float:
+        """Accuracy of predict_class against class letters y (sklearn style)."""
+        y = np.asarray(y).astype(str)
+        return float(np.mean(self.predict_class(flux, ivar, good) == y))
+
+    def fit_temperature(
+        self,
+        flux: np.ndarray,
+        ivar: np.ndarray | None,
+        y: Sequence | np.ndarray,
+        good: np.ndarray | None = None,
+        bounds: tuple[float, float] = (1e-4, 1e6),
+    ) -> TemplateMatcher:
+        """Set `tau` to the value minimising the NLL of the true classes y (letters or indices
+        into CLASSES) on these (validation) spectra. Rows whose class has no template, or
+        without a finite chi2, are left out (they carry no information about tau)."""
+        chi2, n_good = self.chi2(flux, ivar, good)
+        yi = _class_indices(y)
+        if yi.shape[0] != chi2.shape[0]:
+            raise ConfigError(f"{yi.shape[0]} labels for {chi2.shape[0]} spectra")
+        has_template = np.isin(yi, [CLASSES.index(c) for c in set(self.template_cls)])
+        keep = has_template & np.isfinite(chi2).any(axis=1)
+        if not keep.any():
+            raise ConfigError(
+                "no spectrum with a finite chi2 and a class the templates cover; "
+                f"template classes: {sorted(set(self.template_cls))}"
+            )
+        chi2, n_good, yi = chi2[keep], n_good[keep], yi[keep]
+
+        def nll(log_tau: float) -> float:
+            p = self.template_proba(chi2, n_good, math.exp(log_tau)) @ self._onehot
+            return float(-np.mean(np.log(np.maximum(p[np.arange(len(yi)), yi], _TINY))))
+
+        res = minimize_scalar(
+            nll, bounds=(math.log(bounds[0]), math.log(bounds[1])), method="bounded"
+        )
+        self.tau = float(math.exp(res.x))
+        self.nll_ = float(res.fun)
+        return self
+
+    def fit(self, flux, y, ivar=None, good=None) -> TemplateMatcher:
+        """sklearn-style fit: the templates are fixed, so this only fits `tau` on (flux, y)."""
+        return self.fit_temperature(flux, ivar, y, good)
