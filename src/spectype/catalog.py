@@ -28,6 +28,7 @@ from .spectrum import Spectrum
 # integer columns are nullable because an unreadable file has no index or pixel count.
 CATALOG_COLUMNS: dict[str, str] = {
     "path": "string",
+    "path_hex": "string",  # exact bytes of a non-UTF-8 file name, hex (else null)
     "index": "Int64",
     "format": "string",
     "id": "string",
@@ -169,6 +170,12 @@ def expand_paths(paths: Iterable[str | os.PathLike], recursive: bool = True) -> 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows -> DataFrame with the stable catalogue columns and dtypes, sorted by (path, index)."""
+    # A non-UTF-8 file name cannot go into Parquet/CSV as is: show it readably in `path` and
+    # keep its exact bytes in `path_hex` (spectype.batch.paths; issue 14).
+    from .batch.paths import display_text, path_hex
+
+    rows = [{k: display_text(v) if isinstance(v, str) else v for k, v in r.items()}
+            | {"path_hex": path_hex(r["path"]) if isinstance(r.get("path"), str) else None} for r in rows]
     df = pd.DataFrame.from_records(rows, columns=list(CATALOG_COLUMNS))
     for col, dtype in CATALOG_COLUMNS.items():
         if dtype == "float64":
