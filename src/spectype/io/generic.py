@@ -21,33 +21,11 @@ import numpy as np
 
 from ..errors import SpectrumReadError
 from ..spectrum import Spectrum, SpectrumMeta
+from .columns import angstrom_per_unit
 from .registry import Probe, header_to_dict, number_or_none, register_reader
 
-# Spellings seen in the wild -> Å per unit; anything else goes through astropy.units.
-_UNIT_A = {
-    "": 1.0, "a": 1.0, "aa": 1.0, "angstrom": 1.0, "angstroms": 1.0, "angstroem": 1.0, "å": 1.0,
-    "0.1nm": 1.0, "nm": 10.0, "nanometer": 10.0, "nanometers": 10.0, "um": 1e4, "µm": 1e4,
-    "micron": 1e4, "microns": 1e4, "micrometer": 1e4, "mum": 1e4, "m": 1e10, "meter": 1e10,
-    "cm": 1e8, "mm": 1e7,
-}
 _WEIGHT_HDUS = {"IVAR": "ivar", "INVVAR": "ivar", "ERROR": "sigma", "ERR": "sigma",
                 "SIGMA": "sigma", "UNCERTAINTY": "sigma", "VARIANCE": "var", "VAR": "var"}
-
-
-def angstrom_per_unit(unit: str | None, path=None) -> float:
-    """Å per `unit` (a CUNIT1 / column unit string); raises SpectrumReadError when unknown."""
-    key = (unit or "").strip().lower()
-    if key in _UNIT_A:
-        return _UNIT_A[key]
-    try:
-        import astropy.units as u
-
-        return float(u.Unit(unit).to(u.AA))
-    except Exception as exc:
-        raise SpectrumReadError(
-            path, f"wavelength unit {unit!r} is not a length unit spectype knows",
-            "use Angstrom, nm or um",
-        ) from exc
 
 
 def _spectrum_hdu(probe: Probe):
@@ -141,6 +119,8 @@ def read_generic_fits(probe: Probe) -> Spectrum:
         extra["medium_assumed"] = True  # the header does not say air or vacuum
     if weights_from:
         extra["weights_from"] = weights_from
+    if str(header.get("BUNIT", "")).strip():
+        extra["flux_unit"] = str(header["BUNIT"]).strip()
     subclass = next(
         (str(primary[k]).strip() for k in ("SPTYPE", "SPECTYPE", "SP_TYPE", "MKTYPE", "SUBCLASS")
          if str(primary.get(k, "")).strip()),
