@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 demo: $(STAMP)
-	$(PY) -m spectype.demo --data $(SHARED) --out $(OUT)
+	$(VENV)/bin/spectype demo --data-root $(SHARED) -o $(OUT)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
@@ -29,7 +29,7 @@ bench: $(STAMP)
 DM := out/default_model
 default-model: $(STAMP)
 	$(VENV)/bin/spectype simulate --per-class 800 --real $(SHARED)/lamost --max-real-fraction 0.5 --data-root $(SHARED) --seed 0 -o $(DM)/data.h5
-	$(VENV)/bin/spectype train --config configs/default_model.yaml --data $(DM)/data.h5 --out $(DM)/run
+	$(VENV)/bin/spectype train --config default_model --data $(DM)/data.h5 -o $(DM)/run
 	$(VENV)/bin/spectype evaluate $(DM)/run --data $(DM)/data.h5 --split test -o $(DM)/eval
 	$(PY) experiments/default_model/evaluate_heldout.py --model $(DM)/run/best --pack $(DM)/data.h5 --data $(SHARED) --out $(DM)/heldout
 	rm -rf src/spectype/pretrained/default && mkdir -p src/spectype/pretrained
