@@ -170,15 +170,22 @@ def test_fit_temperature_lowers_nll_and_sklearn_api(templates):
     y = np.array([parse_label(LABELS[t]).cls for t in truth])
     m = TemplateMatcher(templates, LABELS)
 
-    def nll(tau):
-        p = TemplateMatcher(templates, LABELS, tau=tau).predict_proba(flux, ivar)
+    def nll(tau, class_tau=1.0):
+        p = TemplateMatcher(templates, LABELS, tau=tau, class_tau=class_tau).predict_proba(
+            flux, ivar
+        )
         idx = [CLASSES.index(c) for c in y]
         return -np.mean(np.log(np.maximum(p[np.arange(len(y)), idx], 1e-300)))
 
     assert m.fit(flux, y, ivar) is m
-    assert m.tau != 1.0
+    assert m.tau != 1.0 and m.class_tau != 1.0
     assert nll(m.tau) < nll(1.0) and nll(m.tau) < nll(1e5)
-    assert m.nll_ == pytest.approx(nll(m.tau), rel=1e-6)
+    assert nll(m.tau, m.class_tau) <= nll(m.tau) + 1e-12
+    assert m.nll_ == pytest.approx(nll(m.tau, m.class_tau), rel=1e-6)
+    # class_tau rescales confidence but never changes the chosen class.
+    plain = TemplateMatcher(templates, LABELS, tau=m.tau)
+    np.testing.assert_array_equal(plain.predict_class(flux, ivar), m.predict_class(flux, ivar))
+    assert not np.allclose(plain.predict_proba(flux, ivar), m.predict_proba(flux, ivar))
     pred = m.predict_class(flux, ivar)
     assert m.score(flux, y, ivar) == pytest.approx(np.mean(pred == y))
     assert 0.3 < m.score(flux, y, ivar) < 1.0  # noisy enough to make mistakes

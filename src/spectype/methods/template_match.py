@@ -171,7 +171,10 @@ class TemplateMatcher:
     continuum_degree: 0 (scale only) .. 3: Legendre multiplicative polynomial degree.
     offset: also fit an additive constant. Needed for min-max-normalised input, whose minimum
         was subtracted (from_library turns it on when cfg.norm == 'minmax').
-    tau: softmax temperature; fit it with `fit_temperature` on labelled validation spectra.
+    tau: softmax temperature over templates; fit it with `fit_temperature` on labelled
+        validation spectra.
+    class_tau: temperature on the class log-probabilities (plain temperature scaling, Guo et al.
+        2017), fitted after tau by `fit_temperature`; it changes confidence, never the argmax.
     rescale_errors: divide chi2 differences by max(1, best reduced chi2) before the softmax,
         i.e. inflate the errors until the best template fits (template mismatch, not noise,
         dominates chi2 for high-SNR spectra).
@@ -192,6 +195,7 @@ class TemplateMatcher:
         continuum_degree: int = 0,
         offset: bool = False,
         tau: float = 1.0,
+        class_tau: float = 1.0,
         rescale_errors: bool = True,
         code_k: int = 5,
         decision: str = "proba",
@@ -209,8 +213,8 @@ class TemplateMatcher:
             raise ConfigError("templates contain non-finite flux; interpolate or drop them")
         if decision not in _DECISIONS:
             raise ConfigError(f"decision must be one of {_DECISIONS}, got {decision!r}")
-        if tau <= 0 or code_k < 1 or chunk_size < 1:
-            raise ConfigError("tau must be > 0, code_k >= 1 and chunk_size >= 1")
+        if tau <= 0 or class_tau <= 0 or code_k < 1 or chunk_size < 1:
+            raise ConfigError("tau and class_tau must be > 0, code_k >= 1 and chunk_size >= 1")
         if cfg is not None and cfg.n_pix != templates.shape[1]:
             raise ConfigError(f"templates have {templates.shape[1]} pixels, cfg.n_pix {cfg.n_pix}")
         parsed = [parse_label(s) for s in labels]
@@ -236,6 +240,7 @@ class TemplateMatcher:
         self.continuum_degree = int(continuum_degree)
         self.offset = bool(offset)
         self.tau = float(tau)
+        self.class_tau = float(class_tau)
         self.rescale_errors = bool(rescale_errors)
         self.code_k = int(code_k)
         self.decision = decision
@@ -443,13 +448,26 @@ class TemplateMatcher:
         p[~valid] = np.nan
         return p
 
+    def class_proba(self, p_t: np.ndarray, class_tau: float | None = None) -> np.ndarray:
+        """(N, T) template probabilities -> (N, len(CLASSES)): summed per class, then
+        softmax(log p / class_tau). Classes without a template stay at 0."""
+        class_tau = self.class_tau if class_tau is None else float(class_tau)
+        p = p_t @ self._onehot
+        if class_tau == 1.0:
+            return p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.log(p) / class_tau
+            z -= np.max(z, axis=1, keepdims=True)
+            q = np.exp(z)
+            return q / q.sum(axis=1, keepdims=True)
+
     def _result(self, chi2: np.ndarray, n_good: np.ndarray) -> TemplateMatch:
         n = chi2.shape[0]
         rows = np.arange(n)
         valid = np.isfinite(chi2).any(axis=1)
         safe = np.where(np.isfinite(chi2), chi2, np.inf)
         p_t = self.template_proba(chi2, n_good)
-        proba = p_t @ self._onehot
+        proba = self.class_proba(p_t)
         if self.decision == "proba":
             chosen = np.where(valid, self.classes_[np.nan_to_num(proba).argmax(axis=1)], "")
         else:
@@ -514,9 +532,9 @@ class TemplateMatcher:
         good: np.ndarray | None = None,
         bounds: tuple[float, float] = (1e-4, 1e6),
     ) -> TemplateMatcher:
-        """Set `tau` to the value minimising the NLL of the true classes y (letters or indices
-        into CLASSES) on these (validation) spectra. Rows whose class has no template, or
-        without a finite chi2, are left out (they carry no information about tau)."""
+        """Set `tau`, then `class_tau`, to the values minimising the NLL of the true classes y
+        (letters or indices into CLASSES) on these (validation) spectra. Rows whose class has
+        no template, or without a finite chi2, are left out (they carry no information)."""
         chi2, n_good = self.chi2(flux, ivar, good)
         yi = _class_indices(y)
         if yi.shape[0] != chi2.shape[0]:
@@ -530,17 +548,29 @@ class TemplateMatcher:
             )
         chi2, n_good, yi = chi2[keep], n_good[keep], yi[keep]
 
-        def nll(log_tau: float) -> float:
-            p = self.template_proba(chi2, n_good, math.exp(log_tau)) @ self._onehot
-            return float(-np.mean(np.log(np.maximum(p[np.arange(len(yi)), yi], _TINY))))
+        rows = np.arange(len(yi))
 
+        def nll(p: np.ndarray) -> float:
+            return float(-np.mean(np.log(np.maximum(p[rows, yi], _TINY))))
+
+        # Two one-dimensional fits: tau shapes the template softmax (and so which class wins
+        # under decision='proba'); class_tau then only rescales confidence.
         res = minimize_scalar(
-            nll, bounds=(math.log(bounds[0]), math.log(bounds[1])), method="bounded"
+            lambda lt: nll(self.class_proba(self.template_proba(chi2, n_good, math.exp(lt)), 1.0)),
+            bounds=(math.log(bounds[0]), math.log(bounds[1])),
+            method="bounded",
         )
         self.tau = float(math.exp(res.x))
+        p_t = self.template_proba(chi2, n_good)
+        res = minimize_scalar(
+            lambda lt: nll(self.class_proba(p_t, math.exp(lt))),
+            bounds=(math.log(0.01), math.log(100.0)),
+            method="bounded",
+        )
+        self.class_tau = float(math.exp(res.x))
         self.nll_ = float(res.fun)
         return self
 
     def fit(self, flux, y, ivar=None, good=None) -> TemplateMatcher:
-        """sklearn-style fit: the templates are fixed, so this only fits `tau` on (flux, y)."""
+        """sklearn-style fit: the templates are fixed, so this only fits the temperatures on (flux, y)."""
         return self.fit_temperature(flux, ivar, y, good)
