@@ -1,3 +1,3 @@
 """Imports every built-in reader module so that each registers itself."""
 
-from . import generic, kesseli, lamost, libraries, miles, sdss, tables, text  # noqa: F401
+from . import desi, generic, kesseli, lamost, libraries, miles, sdss, tables, text  # noqa: F401
