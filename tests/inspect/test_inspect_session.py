@@ -14,7 +14,7 @@ from spectype.errors import ConfigError
 from spectype.inspect import InspectConfig, InspectSession, print_summary, sidecar_path
 from spectype.inspect.lines import vacuum_lines
 from spectype.inspect.table import View, apply_view, load_results
-from spectype.inspect.templates import TemplateLibrary, lsq_scale
+from spectype.inspect.templates import TemplateLibrary, lsq_scale, lsq_tilt
 
 
 def _session(files, **kw) -> InspectSession:
@@ -202,6 +202,10 @@ def test_template_choice_and_scale(tmp_path):
     f = 3.0 * t
     f[:10] = 1e6  # masked garbage must not pull the scale
     assert lsq_scale(f, t, good) == pytest.approx(3.0)
+    wave = np.linspace(4000, 8000, 100)
+    tilted = t * (2.0 + 0.5 * (wave - 6000) / 2000) ** 2  # a smooth calibration slope
+    tilted[:10] = 1e6
+    np.testing.assert_allclose(lsq_tilt(wave, tilted, t, good)[10:], tilted[10:], rtol=1e-6)
 
 
 def test_line_markers_are_vacuum():

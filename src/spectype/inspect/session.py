@@ -139,7 +139,8 @@ class InspectSession:
             temps, note = self.templates.overlays(wave, flux, good, cls, sub, runner)
         except Exception as exc:  # an odd template file must not cost the row
             temps, note = [], f"templates failed: {exc}"
-        out["templates"] = [{**t, "flux": _floats(t["flux"])} for t in temps]
+        out["templates"] = [{**t, "flux": _floats(t["flux"]), "flux_matched": _floats(t["flux_matched"])}
+                            for t in temps]
         out["template_note"] = note
         return out
 

@@ -151,8 +151,10 @@ class TemplateLibrary:
             scale = lsq_scale(flux, t, good)
             if scale is None:
                 continue
+            matched = lsq_tilt(wave, flux, t, good)
             out.append({"role": role, "name": entry.name, "file": entry.path.name,
-                        "scale": scale, "flux": np.where(np.isfinite(t), t * scale, np.nan)})
+                        "scale": scale, "flux": np.where(np.isfinite(t), t * scale, np.nan),
+                        "flux_matched": matched if matched is not None else t * scale})
         return out, note
 
 
@@ -174,6 +176,22 @@ def lsq_scale(flux: np.ndarray, template: np.ndarray, good: np.ndarray) -> float
     t, f = template[ok], flux[ok]
     den = float(np.dot(t, t))
     return float(np.dot(f, t) / den) if den > 0 else None
+
+
+def lsq_tilt(wave: np.ndarray, flux: np.ndarray, template: np.ndarray, good: np.ndarray,
+             degree: int = 2) -> np.ndarray | None:
+    """The template times the polynomial in wavelength (degree 2) that best fits the spectrum
+    over good pixels: takes out flux-calibration and reddening slopes (LAMOST fluxes are only
+    relatively calibrated) so line depths can be compared. None with too few pixels."""
+    ok = good & np.isfinite(template) & np.isfinite(flux)
+    if ok.sum() < 10 * (degree + 1):
+        return None
+    lo, hi = float(wave[ok].min()), float(wave[ok].max())
+    x = (wave - 0.5 * (lo + hi)) / max(0.5 * (hi - lo), 1e-9)
+    basis = np.stack([x**k for k in range(degree + 1)], axis=1)  # (n, degree+1)
+    design = basis[ok] * template[ok, None]
+    coef, *_ = np.linalg.lstsq(design, flux[ok], rcond=None)
+    return np.where(np.isfinite(template), template * (basis @ coef), np.nan)
 
 
 def default_template_dir(templates: str | os.PathLike | None,

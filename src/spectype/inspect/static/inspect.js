@@ -4,7 +4,7 @@
 
 const S = window.inspect = {
   info: null, pos: 0, row: null, ready: false, busy: false,
-  linesOn: {}, showTemplates: true, showBad: true, lastError: null, seq: 0,
+  linesOn: {}, showTemplates: true, matchSlope: false, showBad: true, lastError: null, seq: 0,
 };
 const $ = (id) => document.getElementById(id);
 const ROLE_STYLE = {
@@ -139,16 +139,21 @@ function redrawShapes() {
 function plotRow(row) {
   const sp = row.spectrum;
   const f = row.fields;
-  const traces = [{ x: sp.wave, y: sp.flux, type: "scatter", mode: "lines", name: "spectrum",
-    line: { color: "#212121", width: 1 }, hovertemplate: "%{x:.1f} Å<br>%{y:.4g}<extra></extra>" }];
-  for (const t of row.templates) {
+  // Templates first, the spectrum last: drawn on top, but listed first in the legend.
+  const traces = [];
+  const spectrum = { x: sp.wave, y: sp.flux, type: "scatter", mode: "lines", name: "spectrum", legendrank: 1,
+    line: { color: "#212121", width: 1 }, hovertemplate: "%{x:.1f} Å<br>%{y:.4g}<extra></extra>" };
+  // The predicted type's template goes on top of its neighbours.
+  const temps = row.templates.filter((t) => t.role !== "pred").concat(row.templates.filter((t) => t.role === "pred"));
+  for (const t of temps) {
     const st = ROLE_STYLE[t.role];
-    traces.push({ x: sp.wave, y: t.flux, type: "scatter", mode: "lines",
+    traces.push({ x: sp.wave, y: S.matchSlope ? t.flux_matched : t.flux, type: "scatter", mode: "lines",
       name: `${t.name} (${ROLE_LABEL[t.role]})`, meta: { role: t.role, file: t.file },
-      line: { color: st.color, width: st.width, dash: st.dash }, opacity: 0.85,
+      line: { color: st.color, width: st.width, dash: st.dash }, opacity: 0.8, legendrank: 2,
       visible: S.showTemplates ? true : "legendonly",
       hovertemplate: `${t.name}: %{y:.4g}<extra></extra>` });
   }
+  traces.push(spectrum);
   const m = markerShapes();
   const frame = sp.rest_frame ? `rest-frame (v = ${sp.velocity_kms.toFixed(1)} km/s)` : "observed-frame";
   const layout = {
@@ -166,6 +171,7 @@ function plotRow(row) {
 }
 
 function clearPlot(message) {
+  $("frame-note").textContent = "";
   Plotly.react($("plot"), [], { annotations: [{ text: message, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
     showarrow: false, font: { size: 16, color: "#b71c1c" } }], xaxis: { visible: false }, yaxis: { visible: false } },
     { displaylogo: false });
@@ -262,6 +268,7 @@ $("note").addEventListener("keydown", (ev) => {
 });
 $("viewform").addEventListener("submit", applyView);
 $("show-templates").addEventListener("change", (ev) => { S.showTemplates = ev.target.checked; ev.target.blur(); if (S.row && S.row.spectrum) plotRow(S.row); });
+$("match-slope").addEventListener("change", (ev) => { S.matchSlope = ev.target.checked; ev.target.blur(); if (S.row && S.row.spectrum) plotRow(S.row); });
 $("show-bad").addEventListener("change", (ev) => { S.showBad = ev.target.checked; ev.target.blur(); if (S.row && S.row.spectrum) redrawShapes(); });
 
 const CLASS_KEYS = new Set(["O", "B", "A", "F", "G", "K", "M", "C"]);
@@ -293,6 +300,7 @@ function keyAction(ev) {
     syncLineBoxes(); redrawShapes();
   };
   if (k === "t") return async () => { $("show-templates").click(); };
+  if (k === "m") return async () => { $("match-slope").click(); };
   return null;
 }
 
