@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -18,22 +17,30 @@ from spectype.cli import app
 NOT_HERE = {"classify"}
 
 
-def _commands() -> dict[str, click.Command]:
+# Duck-typed: typer ships its own copy of click, so isinstance checks against `click` fail.
+def _commands() -> dict:
     root = typer.main.get_command(app)
     out = {}
     for name, cmd in root.commands.items():
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):  # a sub-app such as `gan`
             out.update({f"{name} {sub}": c for sub, c in cmd.commands.items()})
         else:
             out[name] = cmd
     return out
 
 
-def _option(cmd: click.Command, flag: str) -> click.Option | None:
+def _option(cmd, flag: str):
     for p in cmd.params:
-        if isinstance(p, click.Option) and flag in p.opts + p.secondary_opts:
+        if p.param_type_name == "option" and flag in [*p.opts, *p.secondary_opts]:
             return p
     return None
+
+
+def test_the_checks_see_options():
+    cmds = _commands()
+    assert {"simulate", "gan train", "fetch", "train"} <= set(cmds)
+    assert _option(cmds["simulate"], "--data-root") is not None
+    assert _option(cmds["gan train"], "-o") is _option(cmds["gan train"], "--out")
 
 
 def test_version_and_short_help():
@@ -86,3 +93,31 @@ def test_python_m_demo_without_data_has_no_traceback(tmp_path):
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and "--data-root" in r.stderr
+
+
+# Options of other programs that messages and docstrings mention on purpose.
+FOREIGN_OPTIONS = {"--nproc_per_node"}  # torchrun
+
+
+def test_every_option_named_in_src_exists():
+    """A hint like 'pass --library-root' for an option no command has sends users nowhere."""
+    import re
+    from pathlib import Path
+
+    import spectype
+
+    known = {"--help"}
+    stack = [typer.main.get_command(app)]
+    while stack:
+        cmd = stack.pop()
+        for p in cmd.params:
+            known.update(p.opts)
+            known.update(p.secondary_opts)
+        stack.extend(getattr(cmd, "commands", {}).values())
+    unknown = []
+    for path in Path(spectype.__file__).parent.rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9_-]*[a-z0-9])", line):
+                if flag not in known and flag not in FOREIGN_OPTIONS:
+                    unknown.append(f"{path.name}:{n}: {flag}")
+    assert not unknown, unknown

@@ -132,7 +132,10 @@ def simulate_source(
     the observed frame; profiles without band ratios (synthetic ones) give none, and the
     params record telluric_scale None."""
     if not profiles:
-        raise ConfigError("no noise profiles: point --lamost-root at real LAMOST spectra")
+        raise ConfigError(
+            "no noise profiles: pass --data-root DIR whose lamost/ holds real LAMOST spectra "
+            "(or set SPECTYPE_DATA=DIR)"
+        )
     if cfg.telluric and telluric is None:
         telluric = _cached_telluric(profiles)
     wave = lamost_full_grid()
