@@ -208,6 +208,26 @@ def test_template_choice_and_scale(tmp_path):
     np.testing.assert_allclose(lsq_tilt(wave, tilted, t, good)[10:], tilted[10:], rtol=1e-6)
 
 
+def test_packaged_subset_overlays_and_rebuilds(tmp_path):
+    lib = TemplateLibrary.packaged()
+    assert len(lib) >= 50 and "packaged" in lib.label
+    assert {role: e.name for role, e in lib.choose("G", 2.0, "K")} == {
+        "pred": "G2 V", "lower": "G1 V", "upper": "G3 V", "runner_up": "K2 V"}
+    wave = 10 ** (3.5682 + 1e-4 * np.arange(3700))  # the LAMOST grid, finer than the subset
+    flux = np.interp(wave, [3700, 9000], [2.0, 1.0])
+    temps, note = lib.overlays(wave, flux, np.ones(wave.size, bool), "G", 2.0, "K")
+    assert note is None and len(temps) == 4
+    t = temps[0]["flux"]
+    assert np.isfinite(t[(wave > 3700) & (wave < 9300)]).all()
+    # interpolated, not a staircase of repeated bin values
+    assert len(np.unique(t[1000:1100])) > 90
+    from spectype.inspect.template_subset import build_subset
+
+    out = build_subset(kesseli_like(tmp_path / "k"), tmp_path / "sub.npz")
+    with np.load(out) as z:
+        assert list(z["names"][:3]) == ["A0", "F8 V", "F9 V"] and z["flux"].dtype == np.float16
+
+
 def test_line_markers_are_vacuum():
     groups = {g["key"]: g for g in vacuum_lines()}
     assert {"balmer", "cahk", "gband", "mgb", "nad", "halpha", "tio", "cah", "c2"} <= set(groups)

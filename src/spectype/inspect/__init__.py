@@ -20,8 +20,7 @@ def serve(cfg: InspectConfig, host: str = "127.0.0.1", port: int = 8765, open_br
     info = session.info()
     echo(f"inspect: {info['n_view']} of {info['n_rows']} rows ({info['n_vetted']} vetted, "
          f"resuming at {info['start'] + 1}); corrections -> {info['sidecar']}")
-    if not info["templates"]:
-        echo("inspect: no template library found; pass --templates DIR or --data-root to overlay templates")
+    echo(f"inspect: templates from {info['templates'] or 'nowhere (pass --templates DIR)'}")
     echo(f"inspect: open {server.url}  (Ctrl-C to stop)")
     server.serve_forever(open_browser=open_browser)
 

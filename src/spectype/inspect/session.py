@@ -55,7 +55,8 @@ class InspectSession:
         folder = default_template_dir(cfg.templates, cfg.data_root)
         if cfg.templates and not Path(cfg.templates).is_dir():
             raise ConfigError(f"--templates {cfg.templates}: folder not found")
-        self.templates = TemplateLibrary(folder)
+        # Without a Kesseli folder, the small subset shipped with the package.
+        self.templates = TemplateLibrary(folder) if folder else TemplateLibrary.packaged()
         self.loader = SpectrumLoader()
         self._keys = list(zip(self.df["path"], self.df["index"].astype(int), strict=True))
         self._lock = threading.Lock()
@@ -97,7 +98,7 @@ class InspectSession:
             "flags": flags,
             "user_flags": list(FLAGS),
             "lines": vacuum_lines(),
-            "templates": str(self.templates.folder) if self.templates.folder else None,
+            "templates": self.templates.label,
             "n_templates": len(self.templates),
         }
 

@@ -31,10 +31,15 @@ _TEMP_SET = frozenset(_TEMP)  # membership tests: None or "" must not match a st
 @dataclass(frozen=True)
 class TemplateEntry:
     name: str  # e.g. 'G2 V' for display
-    path: Path
+    path: Path | None  # the file; None for a row of the packaged subset
     code: float  # 10 * class index + subtype
     lum: str  # 'Dwarf', 'Giant' or '' (the early types carry no luminosity in their names)
     feh: float
+    row: int | None = None  # row in the packaged subset
+
+    @property
+    def file(self) -> str:
+        return self.path.name if self.path is not None else f"packaged subset row {self.row}"
 
     @property
     def rank(self) -> tuple:
@@ -75,9 +80,13 @@ def read_template(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 class TemplateLibrary:
     """Picks and scales overlays. `folder=None` gives an empty library (no overlays)."""
 
-    def __init__(self, folder: str | os.PathLike | None, cache_size: int = 24):
+    def __init__(self, folder: str | os.PathLike | None, cache_size: int = 24,
+                 entries: list[TemplateEntry] | None = None, label: str | None = None):
         self.folder = Path(folder) if folder else None
-        entries = index_templates(self.folder) if self.folder and self.folder.is_dir() else []
+        self.label = label or (str(self.folder) if self.folder else None)
+        self._packed: tuple[np.ndarray, np.ndarray] | None = None
+        if entries is None:
+            entries = index_templates(self.folder) if self.folder and self.folder.is_dir() else []
         # One file per type code: the preferred luminosity / metallicity.
         best: dict[float, TemplateEntry] = {}
         for e in entries:
@@ -89,10 +98,28 @@ class TemplateLibrary:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    @classmethod
+    def packaged(cls) -> TemplateLibrary:
+        """The subset shipped in the package (template_subset.py); empty if it is missing."""
+        from .template_subset import SUBSET
+
+        if not SUBSET.is_file():
+            return cls(None)
+        with np.load(SUBSET) as z:
+            names, codes, flux = z["names"], z["codes"], z["flux"].astype(np.float64)
+            wave = 10 ** (float(z["log_start"]) + float(z["log_step"]) * np.arange(flux.shape[1]))
+        entries = [TemplateEntry(str(n), None, float(c), "", 0.0, row=i)
+                   for i, (n, c) in enumerate(zip(names, codes, strict=True))]
+        lib = cls(SUBSET.parent, entries=entries, label="packaged Kesseli subset (coarse, 3.5 Å/px)")
+        lib._packed = (wave, flux)
+        return lib
+
     def __len__(self) -> int:
         return len(self.by_code)
 
     def _load(self, entry: TemplateEntry) -> tuple[np.ndarray, np.ndarray]:
+        if entry.row is not None and self._packed is not None:
+            return self._packed[0], self._packed[1][entry.row]
         with self._lock:
             if entry.path in self._cache:
                 self._cache.move_to_end(entry.path)
@@ -139,7 +166,7 @@ class TemplateLibrary:
         picks = self.choose(pred_class, subtype, runner_up)
         note = None
         if pred_class not in _TEMP_SET:
-            note = f"no {pred_class or 'predicted'} template in {self.folder.name} (Kesseli has no carbon stars)"
+            note = f"no {pred_class or 'predicted'} template in {self.label} (Kesseli has no carbon stars)"
         out = []
         for role, entry in picks:
             try:
@@ -152,7 +179,7 @@ class TemplateLibrary:
             if scale is None:
                 continue
             matched = lsq_tilt(wave, flux, t, good)
-            out.append({"role": role, "name": entry.name, "file": entry.path.name,
+            out.append({"role": role, "name": entry.name, "file": entry.file,
                         "scale": scale, "flux": np.where(np.isfinite(t), t * scale, np.nan),
                         "flux_matched": matched if matched is not None else t * scale})
         return out, note
@@ -163,6 +190,11 @@ def resample_template(t_wave: np.ndarray, t_flux: np.ndarray, wave: np.ndarray) 
     the spectrum's pixels); NaN outside the template's range."""
     from ..preprocess import resample_flux_conserving
 
+    if np.median(np.diff(np.log(t_wave))) > np.median(np.diff(np.log(wave))):
+        # A template coarser than the spectrum (the packaged subset): interpolate, since bin
+        # means would draw a staircase.
+        inside = (wave >= t_wave[0]) & (wave <= t_wave[-1])
+        return np.where(inside, np.interp(wave, t_wave, t_flux), np.nan)
     ivar = np.where(np.isfinite(t_flux), 1.0, 0.0)
     f, _, covered = resample_flux_conserving(t_wave, np.nan_to_num(t_flux), ivar, wave)
     return np.where(covered, f, np.nan)
