@@ -236,12 +236,13 @@ def test_sdss_targets_and_templates(tmp_path):
     urls = parse_base_urls(None)
     assert t[0].resolve_url(urls) == ("https://data.sdss.org/sas/dr17/sdss/spectro/redux/26/spectra/"
                                       "lite/0618/spec-0618-52049-0372.fits")
-    assert "/v5_13_2/spectra/lite/4055/spec-4055-55359-0596.fits" in t[1].resolve_url(urls)
+    assert t[1].resolve_url(urls).endswith(
+        "/dr17/eboss/spectro/redux/v5_13_2/spectra/lite/4055/spec-4055-55359-0596.fits")
     assert t[0].stem == "spec-0618-52049-0372"
     cat = tmp_path / "sdss.csv"
     cat.write_text("PLATE,MJD,FIBERID,RUN2D\n2000,53000,1,104\n")
     (x,) = read_targets(cat)
-    assert "/104/spectra/lite/2000/" in x.resolve_url(urls)
+    assert "/dr17/sdss/spectro/redux/104/spectra/lite/2000/" in x.resolve_url(urls)
     lamost = read_targets(_list(tmp_path, [5]))[0]
     assert lamost.resolve_url(urls, token="abc") == "https://www.lamost.org/dr10/v2.0/spectrum/fits/5?token=abc"
     with pytest.raises(ConfigError, match="obsid"):

@@ -18,7 +18,7 @@ def fetch_cmd(
     base_url: list[str] = typer.Option(
         [], "--base-url",
         help="URL template, for every survey or as lamost=TEMPLATE / sdss=TEMPLATE (repeatable). "
-             "Fields: {obsid}; {plate} {mjd} {fiber} {run2d}; {token}. Defaults: "
+             "Fields: {obsid}; {plate} {mjd} {fiber} {run2d} {sas_dir}; {token}. Defaults: "
              "https://www.lamost.org/dr10/v2.0/spectrum/fits/{obsid} and the SDSS DR17 SAS "
              "lite spectra."),
     token: str | None = typer.Option(

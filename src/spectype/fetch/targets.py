@@ -23,9 +23,10 @@ from ..errors import ConfigError
 # Public URL patterns (README "Fetching spectra"). LAMOST serves a gzipped FITS per obsid; a
 # token, where a release needs one, goes in the `token` query parameter.
 LAMOST_URL = "https://www.lamost.org/dr10/v2.0/spectrum/fits/{obsid}"
-# SDSS DR17 Science Archive Server, "lite" spectra (no per-exposure HDUs).
+# SDSS DR17 Science Archive Server, "lite" spectra (no per-exposure HDUs). SDSS-I/II plates
+# live under sdss/ (run2d 26, SEGUE 103/104), BOSS/eBOSS plates under eboss/ (v5_13_2).
 SDSS_URL = (
-    "https://data.sdss.org/sas/dr17/sdss/spectro/redux/{run2d}/spectra/lite/"
+    "https://data.sdss.org/sas/dr17/{sas_dir}/spectro/redux/{run2d}/spectra/lite/"
     "{plate:04d}/spec-{plate:04d}-{mjd:05d}-{fiber:04d}.fits"
 )
 DEFAULT_URLS = {"lamost": LAMOST_URL, "sdss": SDSS_URL}
@@ -66,8 +67,10 @@ class Target:
             return self.url
         template = templates[self.survey]
         v = self.values
-        if self.survey == "sdss" and not v.get("run2d"):
-            v["run2d"] = "v5_13_2" if v["plate"] >= FIRST_BOSS_PLATE else "26"
+        if self.survey == "sdss":
+            if not v.get("run2d"):
+                v["run2d"] = "v5_13_2" if v["plate"] >= FIRST_BOSS_PLATE else "26"
+            v["sas_dir"] = "eboss" if str(v["run2d"]).startswith("v") else "sdss"
         try:
             url = template.format(token=token or "", **v)
         except (KeyError, IndexError, ValueError) as exc:
