@@ -1,3 +1,14 @@
 """Imports every built-in reader module so that each registers itself."""
 
-from . import desi, generic, kesseli, lamost, libraries, miles, sdss, tables, text  # noqa: F401
+from . import (  # noqa: F401
+    desi,
+    generic,
+    kesseli,
+    lamost,
+    libraries,
+    miles,
+    sdss,
+    specutils_fallback,
+    tables,
+    text,
+)
