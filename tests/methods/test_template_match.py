@@ -11,7 +11,6 @@ from astropy.io import fits
 from spectype.errors import ConfigError
 from spectype.labels import CLASSES, code_to_subtype, parse_label
 from spectype.methods import TemplateMatcher, kesseli_folder
-from spectype.methods.template_match import kesseli_type_from_name
 from spectype.preprocess import PreprocessConfig, preprocess
 from spectype.spectrum import Spectrum, SpectrumMeta
 
@@ -212,20 +211,6 @@ def test_bad_inputs_say_what_to_do(templates):
         TemplateMatcher(templates, LABELS[:-1] + ["L3"])
     with pytest.raises(ConfigError, match="decision"):
         TemplateMatcher(templates, LABELS, decision="vote")
-
-
-@pytest.mark.parametrize(
-    "name, expected",
-    [
-        ("G2_+0.0_Dwarf.fits.gz", "G2V"),
-        ("K7_Giant.fits.gz", "K7III"),
-        ("G4_+0.0_Giant.fits.gz", "G4III"),
-        ("A0.fits.gz", "A0"),
-        ("L3.fits", "L3"),
-    ],
-)
-def test_kesseli_type_from_name(name, expected):
-    assert kesseli_type_from_name(name) == expected
 
 
 # A small grid for library tests: 400 px, 3981-4732 Å.

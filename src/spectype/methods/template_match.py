@@ -27,10 +27,10 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.optimize import minimize_scalar
 
-from ..errors import ConfigError, CoverageError, SpectrumReadError
+from ..errors import ConfigError, CoverageError
 from ..labels import CLASSES, code_to_subtype, parse_label
 from ..preprocess import PreprocessConfig, preprocess
-from ..spectrum import Spectrum, SpectrumMeta
+from ..spectrum import Spectrum
 
 KESSELI_SUBDIR = Path("libraries") / "kesseli"
 _TEMPLATE_SUFFIXES = (".fits.gz", ".fits", ".fit.gz", ".fit")
@@ -92,52 +92,15 @@ def _strip_suffix(name: str) -> str:
     return name
 
 
-def kesseli_type_from_name(filename: str) -> str:
-    """Kesseli file name -> MK string: 'G2_+0.0_Dwarf.fits.gz' -> 'G2V', 'K7_Giant' -> 'K7III',
-    'A0.fits.gz' -> 'A0' (no luminosity class in the name), 'L3' -> 'L3'."""
-    parts = _strip_suffix(Path(filename).name).split("_")
-    lum = "V" if "Dwarf" in parts else "III" if "Giant" in parts else ""
-    return parts[0] + lum
-
-
-def _read_kesseli_table(path: Path) -> Spectrum:
-    """Minimal reader for a Kesseli template (HDU1 table LogLam, Flux, PropErr, Std).
-
-    Private stand-in used only while `spectype.read` does not recognise these files.
-    Wavelengths are vacuum and rest-frame (SDSS co-adds; checked: H-alpha at 6564.5-6565.1 Å
-    and Ca II 8542 at 8544.2-8544.7 Å in the G2, K5, M3 dwarf templates).
-    """
-    from astropy.io import fits
-
-    try:
-        with fits.open(path, memmap=False) as hdul:
-            data = hdul[1].data
-            loglam = np.asarray(data["LogLam"], dtype=np.float64)
-            flux = np.asarray(data["Flux"], dtype=np.float64)
-            err = np.asarray(data["PropErr"], dtype=np.float64)
-    except (OSError, KeyError, IndexError, TypeError) as exc:
-        raise SpectrumReadError(
-            path, f"not a Kesseli template table (HDU1 LogLam/Flux/PropErr): {exc}"
-        ) from exc
-    ivar = np.divide(1.0, err**2, out=np.zeros_like(err), where=np.isfinite(err) & (err > 0))
-    meta = SpectrumMeta(
-        id=_strip_suffix(path.name), survey="Kesseli2017", subclass=kesseli_type_from_name(path.name),
-        path=str(path),
-    )
-    return Spectrum(10.0**loglam, flux, ivar, medium="vacuum", meta=meta)
-
-
 def _read_template(path: Path) -> Spectrum:
-    """`spectype.read` when it recognises the file; else the private Kesseli table reader."""
+    """One template through `spectype.read` (io/kesseli.py reads the Kesseli tables: vacuum,
+    rest-frame, type from the file name in meta.subclass)."""
     from ..io import read
 
-    try:
-        spec = read(path)
-        if isinstance(spec, list):  # a multi-spectrum file is not a template
-            raise SpectrumReadError(path, "holds several spectra, expected one template")
-        return spec
-    except SpectrumReadError:
-        return _read_kesseli_table(path)
+    spec = read(path)
+    if isinstance(spec, list):
+        raise ConfigError(f"{path} holds {len(spec)} spectra; a template file must hold one")
+    return spec
 
 
 def _template_paths(folder: Path) -> list[Path]:
@@ -265,11 +228,13 @@ class TemplateMatcher:
         Spectrum objects whose meta.subclass holds the MK type.
 
         Each template is preprocessed onto cfg's grid with rest_frame off (templates must be
-        rest-frame; Kesseli's are) and norm 'none' (the fit solves the scale). Templates whose
-        type is excluded by parse_label (Kesseli's L0-L6 dwarfs) are dropped and listed in
-        `.dropped`: an L template that wins would still need a class, and the reduced chi2 is
-        the out-of-distribution signal instead (docs/template_match.md). `options` go to
-        TemplateMatcher; offset defaults to cfg.norm == 'minmax'.
+        rest-frame; Kesseli's are: H-alpha at 6564.5-6565.1 Å and Ca II 8542 at 8544.2-8544.7 Å,
+        vacuum, in the G2, K5 and M3 dwarf templates) and norm 'none' (the fit solves the
+        scale). Templates whose type parse_label excludes (Kesseli's L0-L6 dwarfs) are dropped
+        and listed in `.dropped`: an L template that wins would still need a class among
+        CLASSES, and no real L dwarf is at hand to show that keeping them flags one; the
+        reduced chi2 is the out-of-distribution score instead (docs/template_match.md).
+        `options` go to TemplateMatcher; offset defaults to cfg.norm == 'minmax'.
         """
         cfg = cfg or PreprocessConfig()
         if isinstance(path_or_spectra, str | os.PathLike):
@@ -287,9 +252,7 @@ class TemplateMatcher:
             else:
                 spec = _read_template(Path(item))
                 name = _strip_suffix(Path(item).name)
-            label_text = spec.meta.subclass or (
-                kesseli_type_from_name(spec.meta.path) if spec.meta.path else None
-            )
+            label_text = spec.meta.subclass
             label = parse_label(label_text)
             if not label.ok:
                 dropped.append((name, f"{label_text!r}: {label.excluded}"))
