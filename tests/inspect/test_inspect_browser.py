@@ -94,6 +94,14 @@ def test_keyboard_session_sidecar_and_resume(small_session_files, browser, tmp_p
         assert len(browser.execute_script(PLOT_STATE)["lineShapes"]) > 5
         press(browser, "pn")
         assert browser.execute_script(PLOT_STATE)["pos"] == 4
+        # the order bar: low confidence first (rows 3, 1, 4, 2, 0, 5) opens at its first
+        # unvetted row, row 4 at position 2
+        browser.execute_script("document.getElementById('order').value = 'confidence';"
+                               "document.getElementById('apply').click();")
+        wait_idle(browser)
+        st = browser.execute_script(PLOT_STATE)
+        assert browser.execute_script("return inspect.info.view.order") == "confidence"
+        assert st["pos"] == 2 and st["vetting"] == "not vetted"
     finally:
         server.stop()
     _keep_figure(tmp_path / "inspect_generated.png", "inspect_generated.png")

@@ -155,6 +155,29 @@ def test_cli_summary(small_session_files):
     assert "vetted 1 of 6 rows" in r.output and "1/1 = 1.000" in r.output
 
 
+def test_cli_serves_the_page(small_session_files):
+    """`spectype inspect` prints the URL and serves until stopped."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "spectype", "inspect", str(small_session_files["table"]),
+           "--port", "0", "--templates", str(small_session_files["templates"])]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "open http://" in line:
+                break
+        url = lines[-1].split("open ", 1)[1].split()[0]
+        assert "6 of 6 rows (0 vetted, resuming at 1)" in lines[0], lines
+        with urllib.request.urlopen(url + "api/info", timeout=10) as resp:
+            assert json.loads(resp.read())["n_rows"] == 6
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_large_table_starts_without_reading_spectra(tmp_path):
     """100,000 rows over five files: start-up, views and one row read at most 1 + prefetch files."""
     files = [lamost_like(tmp_path / f"f{i}.fits", seed=i, n=300) for i in range(5)]

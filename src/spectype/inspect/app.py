@@ -105,6 +105,9 @@ class InspectServer:
         except OSError as exc:
             self.sock.close()
             raise OSError(f"cannot listen on {host}:{port} ({exc}); pick another --port (0 = any free)") from exc
+        # Listen now: a browser opened on the printed URL queues in the backlog instead of
+        # being refused while uvicorn starts.
+        self.sock.listen(128)
         self.host, self.port = self.sock.getsockname()[:2]
         config = uvicorn.Config(create_app(session), log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)

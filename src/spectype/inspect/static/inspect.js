@@ -59,8 +59,7 @@ function updateProgress(nVetted) {
   $("progress").textContent = `${nVetted} vetted of ${S.info.n_rows} · sidecar ${S.info.sidecar.split("/").pop()}`;
 }
 
-async function applyView(ev) {
-  if (ev) ev.preventDefault();
+async function applyView() {
   try {
     S.info = await api("/api/view", {
       order: $("order").value, cls: $("cls").value, flag: $("flag").value,
@@ -266,7 +265,7 @@ $("noteform").addEventListener("submit", async (ev) => {
 $("note").addEventListener("keydown", (ev) => {
   if (ev.key === "Escape") { $("noteform").hidden = true; $("note").blur(); ev.stopPropagation(); }
 });
-$("viewform").addEventListener("submit", applyView);
+$("viewform").addEventListener("submit", (ev) => { ev.preventDefault(); enqueue(() => applyView()); });
 $("show-templates").addEventListener("change", (ev) => { S.showTemplates = ev.target.checked; ev.target.blur(); if (S.row && S.row.spectrum) plotRow(S.row); });
 $("match-slope").addEventListener("change", (ev) => { S.matchSlope = ev.target.checked; ev.target.blur(); if (S.row && S.row.spectrum) plotRow(S.row); });
 $("show-bad").addEventListener("change", (ev) => { S.showBad = ev.target.checked; ev.target.blur(); if (S.row && S.row.spectrum) redrawShapes(); });
