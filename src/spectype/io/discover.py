@@ -8,6 +8,13 @@ LICENSE files, and files whose suffix marks documentation, code, logs or by-prod
 else is a candidate; readers decide and the catalogue records files no reader recognises.
 (`.rbx`/`.rec` are MKCLASS rectified/intermediate by-products of the `.rbn` standards.)
 Paths given explicitly as files are always returned, whatever their name.
+
+Nothing found is dropped silently for being odd: FIFOs, sockets, devices, symlink loops and
+dangling symlinks met in a scan are yielded like files (when their name is a candidate), so
+that a batch job records an error row for each (`spectype.read` names the problem and never
+opens a FIFO). The scan itself never opens a file and never follows symlinked folders
+(os.walk, followlinks=False), so a link loop cannot make it recurse forever. File names
+that are not UTF-8 come back as Paths holding surrogate escapes (os.fsdecode), lossless.
 """
 
 from __future__ import annotations
@@ -36,30 +43,38 @@ def is_candidate(path: Path) -> bool:
     return path.suffix.lower() not in SKIP_SUFFIXES
 
 
+def _walk(root: Path, recursive: bool) -> Iterator[Path]:
+    """Every non-directory entry under `root` (hidden folders pruned), without following links."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        # Symlinks to folders appear in dirnames but are not entered; a link that points
+        # nowhere or at itself is not a folder and shows up in filenames.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+        for name in filenames:
+            yield here / name
+
+
 def iter_spectrum_files(
-    paths: str | os.PathLike | Iterable[str | os.PathLike], recursive: bool = True
+    paths: str | bytes | os.PathLike | Iterable[str | bytes | os.PathLike], recursive: bool = True
 ) -> Iterator[Path]:
     """Yield candidate spectrum files under `paths`, sorted and without duplicates.
 
     paths: one path or several; files are yielded as given, folders are scanned
-    (recursively unless `recursive=False`). Raises `SpectrumReadError` for a path that
-    does not exist, so a typo is not silently an empty scan.
+    (recursively unless `recursive=False`). Special files and broken links are yielded
+    too (see the module doc). Raises `SpectrumReadError` for a path that does not exist,
+    so a typo is not silently an empty scan.
     """
-    if isinstance(paths, str | os.PathLike):
+    if isinstance(paths, str | bytes | os.PathLike):
         paths = [paths]
     found: set[Path] = set()
     for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            found.add(path)
-        elif path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            for child in path.glob(pattern):
-                rel = child.relative_to(path).parts
-                if any(part.startswith(".") for part in rel[:-1]):
-                    continue  # inside a hidden folder
-                if child.is_file() and is_candidate(child):
+        path = Path(os.fsdecode(raw))
+        if path.is_dir():
+            for child in _walk(path, recursive):
+                if is_candidate(child):
                     found.add(child)
+        elif os.path.lexists(path):
+            found.add(path)  # a file, or a special file / broken link for the reader to name
         else:
             raise SpectrumReadError(path, "no such file or directory")
     yield from sorted(found)
