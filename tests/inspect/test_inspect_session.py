@@ -64,6 +64,33 @@ def test_row_payload_has_spectrum_overlays_and_bad_pixels(small_session_files):
         s.close()
 
 
+def test_csv_results_relative_paths_and_catalog_columns(small_session_files, tmp_path):
+    df = pd.read_parquet(small_session_files["table"])
+    df["path"] = [str(p).replace(str(tmp_path) + "/", "") for p in df["path"]]  # relative
+    df = df.drop(columns=["header_subclass", "snr", "runner_up", "pred_prob"])  # optional columns
+    df.to_csv(tmp_path / "results.csv", index=False)
+    cat = pd.DataFrame({"path": df["path"], "teff": np.arange(6) * 100.0 + 4000, "pred_class": "X"})
+    cat.to_csv(tmp_path / "cat.csv", index=False)
+    s = InspectSession(InspectConfig(results=tmp_path / "results.csv", catalog=tmp_path / "cat.csv",
+                                     templates=small_session_files["templates"], order="confidence"))
+    try:
+        r = s.row(0)
+        assert r["errors"] == [] and r["spectrum"] is not None  # relative to the table's folder
+        assert r["fields"]["teff"] == 4000.0 and r["fields"]["pred_class"] == "G"  # own columns win
+        assert s.vet(0, "accept")["user_class"] == "G"
+    finally:
+        s.close()
+    assert sidecar_path(tmp_path / "results.csv").name == "results.vetted.parquet"
+    with pytest.raises(ConfigError, match="lacks column"):
+        InspectSession(InspectConfig(results=_no_index(tmp_path)))
+
+
+def _no_index(tmp_path):
+    p = tmp_path / "noindex.csv"
+    pd.DataFrame({"path": ["a.fits"], "pred_class": ["G"]}).to_csv(p, index=False)
+    return p
+
+
 def test_bad_rows_give_messages_not_exceptions(small_session_files, tmp_path):
     junk = tmp_path / "junk.fits"
     junk.write_bytes(b"SIMPLE  =                    T" + b"\x00" * 100)
