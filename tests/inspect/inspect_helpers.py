@@ -74,6 +74,7 @@ def result_table(rows: list[dict], path: Path) -> Path:
             "flag_low_snr": r.get("snr", 30.0) < 10, "flag_window_not_covered": False,
             "flag_non_stellar_header": False,
             "status": r.get("status", "ok"), "error": r.get("error"),
+            **{k: r[k] for k in ("pred_subtype", "pred_code") if k in r},
         })
     pd.DataFrame(out).to_parquet(path, index=False)
     return path
@@ -91,7 +92,8 @@ def small_session_files(tmp_path):
         {"path": files[2], "pred_class": "F", "pred_prob": 0.7, "runner_up": "G", "header_subclass": "F5", "snr": 5.0},
         {"path": spec / "missing.fits", "pred_class": None, "status": "error",
          "error": f"{spec / 'missing.fits'}: file not found"},
-        {"path": files[3], "pred_class": "K", "pred_prob": 0.6, "runner_up": "G", "header_subclass": "K3"},
+        {"path": files[3], "pred_class": "K", "pred_prob": 0.6, "runner_up": "G", "header_subclass": "K3",
+         "pred_subtype": "K4"},
         {"path": files[4], "pred_class": "G", "pred_prob": 0.95, "header_subclass": "G8"},
     ]
     table = result_table(rows, tmp_path / "results.parquet")

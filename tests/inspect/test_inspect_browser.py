@@ -121,9 +121,13 @@ def test_keyboard_session_sidecar_and_resume(small_session_files, browser, tmp_p
         wait_idle(browser)
         st = browser.execute_script(PLOT_STATE)
         assert st["pos"] == 4 and st["vetting"] == "not vetted"
-        assert "K" in browser.find_element("id", "prediction").text
+        assert browser.find_element("id", "prediction").text.startswith("K4")  # pred_subtype 'K4'
+        press(browser, "a")  # accepting takes the model's subtype too
     finally:
         server.stop()
+    side = pd.read_parquet(sidecar_path(files["table"]))
+    s3 = side[side["path"].str.endswith("s3.fits")]
+    assert (s3["user_class"].item(), s3["user_subtype"].item()) == ("K", 4.0)
 
 
 @pytest.mark.shared

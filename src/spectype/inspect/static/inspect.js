@@ -178,8 +178,11 @@ function clearPlot(message) {
 
 function renderFacts(row) {
   const f = row.fields;
-  const sub = f.pred_subtype ?? null;
-  const pred = f.pred_class ? `${f.pred_class}${sub !== null && typeof sub === "number" ? subtypeText(sub) : (sub || "")}` : "no prediction";
+  // pred_subtype may be a number (2.0) or a type string ('G2'); pred_code is 10 * class + subtype.
+  const sub = f.pred_subtype ?? (typeof f.pred_code === "number" ? +(f.pred_code % 10).toFixed(1) : null);
+  let pred = f.pred_class || "no prediction";
+  if (f.pred_class && typeof sub === "number") pred += subtypeText(sub);
+  else if (f.pred_class && sub) pred = String(sub).startsWith(f.pred_class) ? String(sub) : pred + String(sub);
   $("prediction").textContent = `${pred}` + (f.pred_prob != null ? `  ${(100 * f.pred_prob).toFixed(1)}%` : "");
   const bits = [];
   if (f.runner_up) bits.push(`runner-up <b>${f.runner_up}</b> ${f.runner_up_prob != null ? (100 * f.runner_up_prob).toFixed(1) + "%" : ""}`);
