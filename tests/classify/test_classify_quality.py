@@ -47,4 +47,4 @@ def test_garbage_flux_is_an_error_row_from_files(tmp_path, tiny_model):
     for name, (_, message) in BAD.items():
         assert by.loc[f"{name}.fits", "status"] == "error", name
         assert pd.isna(by.loc[f"{name}.fits", "pred_class"])
-        assert f"{name}.fits" in by.loc[f"{name}.fits", "error"]
+        assert f"{name}.fits" in by.loc[f"{name}.fits", "error"] and message in by.loc[f"{name}.fits", "error"]
