@@ -27,8 +27,9 @@ def _specutils():
     return specutils, cls
 
 
-def to_specutils(spec: Spectrum, flux_unit: str = ""):
-    """A `specutils.Spectrum` with the same pixels: spectral_axis (n,) Å, flux (n,)."""
+def to_specutils(spec: Spectrum, flux_unit: str | None = None):
+    """A `specutils.Spectrum` with the same pixels: spectral_axis (n,) Å, flux (n,) in
+    `flux_unit` (default: the spectrum's own `meta.flux_unit`)."""
     import astropy.units as u
     from astropy.nddata import InverseVariance
 
@@ -39,7 +40,7 @@ def to_specutils(spec: Spectrum, flux_unit: str = ""):
         "medium": spec.medium,
     }
     return cls(
-        flux=np.asarray(spec.flux) * u.Unit(flux_unit),
+        flux=np.asarray(spec.flux) * u.Unit(spec.meta.flux_unit if flux_unit is None else flux_unit),
         spectral_axis=np.asarray(spec.wavelength) * u.AA,
         uncertainty=InverseVariance(np.asarray(spec.ivar)),
         mask=np.asarray(spec.mask, dtype=bool),
@@ -68,6 +69,7 @@ def from_specutils(s1d) -> Spectrum:
     meta = SpectrumMeta(**{k: v for k, v in info.items() if k in known})
     if not meta.header and s1d.meta and "header" in s1d.meta:
         meta.header = dict(s1d.meta["header"])
+    meta.flux_unit = s1d.flux.unit.to_string()  # kept for the round trip
     medium = (s1d.meta or {}).get("medium", "vacuum")
     if wave.size > 1 and wave[0] > wave[-1]:
         wave, flux, ivar, mask = wave[::-1], flux[::-1], ivar[::-1], mask[::-1]
