@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import SpectrumReadError
+from ..errors import UnsupportedLayoutError
 
 WAVE_NAMES = {"wavelength", "wave", "lambda", "wl", "lam", "angstrom", "wavelength_a",
               "spectral_axis", "wavelength_vac", "wavelength_air", "wave_vac", "wave_air"}
@@ -45,7 +45,7 @@ def angstrom_per_unit(unit, path=None) -> float:
 
         return float(u.Unit(unit).to(u.AA))
     except Exception as exc:
-        raise SpectrumReadError(
+        raise UnsupportedLayoutError(
             path, f"wavelength unit {str(unit)!r} is not a length unit spectype knows",
             "give the wavelength in Angstrom, nm or um",
         ) from exc

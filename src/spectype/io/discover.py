@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import SpectrumReadError
+from ..errors import MissingFileError
 
 SKIP_SUFFIXES = frozenset(
     ".md .rst .txt .log .py .ipynb .json .yaml .yml .toml .pdf .doc .html .sh .parquet .h5 "
@@ -76,5 +76,5 @@ def iter_spectrum_files(
         elif os.path.lexists(path):
             found.add(path)  # a file, or a special file / broken link for the reader to name
         else:
-            raise SpectrumReadError(path, "no such file or directory")
+            raise MissingFileError(path, "no such file or directory")
     yield from sorted(found)

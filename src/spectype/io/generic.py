@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpectrumReadError
+from ..errors import BadWavelengthError, TruncatedFileError, UnsupportedLayoutError
 from ..spectrum import Spectrum, SpectrumMeta
 from .columns import angstrom_per_unit
 from .registry import Probe, header_to_dict, number_or_none, register_reader
@@ -56,7 +56,7 @@ def wcs_wavelength(header: dict, n: int, path=None) -> tuple[np.ndarray, str]:
     start = number_or_none(header.get("CRVAL1"))
     step = number_or_none(header.get("CDELT1", header.get("CD1_1")))
     if start is None or step is None or step == 0:
-        raise SpectrumReadError(
+        raise BadWavelengthError(
             path, "CRVAL1 and CDELT1/CD1_1 do not give a wavelength axis",
             "the header needs numeric CRVAL1 and a non-zero CDELT1 or CD1_1",
         )
@@ -72,7 +72,7 @@ def wcs_wavelength(header: dict, n: int, path=None) -> tuple[np.ndarray, str]:
         scale, wave = "linear", start + offset
     wave = wave * angstrom_per_unit(header.get("CUNIT1"), path)
     if step < 0:
-        raise SpectrumReadError(path, "CDELT1 is negative: wavelengths decrease along the array")
+        raise UnsupportedLayoutError(path, "CDELT1 is negative: wavelengths decrease along the array")
     return wave, scale
 
 
@@ -99,10 +99,10 @@ def read_generic_fits(probe: Probe) -> Spectrum:
     """Any 1D FITS image with a linear or log wavelength WCS (CRVAL1, CDELT1/CD1_1, CRPIX1)."""
     hdu = _spectrum_hdu(probe)
     if hdu is None:
-        raise SpectrumReadError(probe.path, "no 1D image with a wavelength WCS")
+        raise UnsupportedLayoutError(probe.path, "no 1D image with a wavelength WCS")
     data = hdu.data
     if data is None:
-        raise SpectrumReadError(probe.path, "the spectrum HDU has no data")
+        raise TruncatedFileError(probe.path, "the spectrum HDU has no data")
     flux = np.asarray(data, dtype=np.float64).ravel()
     header = header_to_dict(hdu.header)
     primary = header if hdu is probe.fits()[0] else {**header_to_dict(probe.fits()[0].header), **header}

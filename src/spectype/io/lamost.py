@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpectrumReadError
+from ..errors import BadWavelengthError, UnsupportedLayoutError
 from ..spectrum import Spectrum, SpectrumMeta
 from .registry import (
     Probe,
@@ -122,7 +122,7 @@ def _loglinear_wavelength(probe: Probe, header, n: int) -> np.ndarray:
     c0 = number_or_none(header.get("COEFF0", header.get("CRVAL1")))
     c1 = number_or_none(header.get("COEFF1", header.get("CD1_1")))
     if c0 is None or c1 is None:
-        raise SpectrumReadError(
+        raise BadWavelengthError(
             probe.path,
             "no usable wavelength row (none, or not finite/increasing within 3000-11000 Å) "
             "and no COEFF0/COEFF1 cards to rebuild it",
@@ -172,7 +172,7 @@ def read_lamost_lrs_image(probe: Probe) -> Spectrum:
     hdr = probe.fits()[0].header
     data = probe.fits()[0].data
     if data is None or data.ndim != 2 or data.shape[0] < 2:
-        raise SpectrumReadError(probe.path, "primary image is not a (rows, pixels) array")
+        raise UnsupportedLayoutError(probe.path, "primary image is not a (rows, pixels) array")
     data = np.asarray(data, dtype=np.float64)
     rows = _row_names(hdr, data.shape[0])
     n = data.shape[1]

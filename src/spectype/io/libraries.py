@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpectrumReadError
+from ..errors import BadWavelengthError, CorruptFileError, UnsupportedLayoutError
 from ..spectrum import Spectrum, SpectrumMeta
 from .registry import Probe, header_to_dict, number_or_none, register_reader
 from .text import numeric_rows
@@ -51,13 +51,13 @@ def read_stelib(probe: Probe) -> Spectrum:
     hdr = probe.hdul[0].header
     flux = probe.hdul[0].data
     if flux is None or flux.ndim != 1:
-        raise SpectrumReadError(probe.path, "STELIB file has no 1D data array")
+        raise UnsupportedLayoutError(probe.path, "STELIB file has no 1D data array")
     flux = np.asarray(flux, dtype=np.float64)
     header = header_to_dict(hdr)
     start = number_or_none(header.get("CRVAL1"))
     step = number_or_none(header.get("CDELT1", header.get("CD1_1")))
     if start is None or step is None or step <= 0:
-        raise SpectrumReadError(probe.path, "CRVAL1/CDELT1 do not give a valid wavelength axis")
+        raise BadWavelengthError(probe.path, "CRVAL1/CDELT1 do not give a valid wavelength axis")
     ref_pix = number_or_none(header.get("CRPIX1"))
     ref_pix = 1.0 if ref_pix is None else ref_pix  # 0 is a valid reference pixel
     wave = start + step * (np.arange(flux.size) + 1.0 - ref_pix)
@@ -100,12 +100,12 @@ def read_boss_eigenstar(probe: Probe) -> list[Spectrum]:
     hdr = probe.hdul[0].header
     data = probe.hdul[0].data
     if data is None or data.ndim != 2:
-        raise SpectrumReadError(probe.path, "spEigenStar file has no 2D template image")
+        raise UnsupportedLayoutError(probe.path, "spEigenStar file has no 2D template image")
     data = np.asarray(data, dtype=np.float64)
     header = header_to_dict(hdr)
     c0, c1 = number_or_none(header.get("COEFF0")), number_or_none(header.get("COEFF1"))
     if c0 is None or c1 is None:
-        raise SpectrumReadError(probe.path, "COEFF0/COEFF1 are not numbers")
+        raise BadWavelengthError(probe.path, "COEFF0/COEFF1 are not numbers")
     wave = 10.0 ** (c0 + c1 * np.arange(data.shape[1]))
     out = []
     for row, flux in enumerate(data):
@@ -209,7 +209,7 @@ def _read_pickles_columns(probe: Probe) -> np.ndarray:
     rows = [_pickles_row(ln) for ln in lines]
     bad = [i for i, r in enumerate(rows) if r is None]
     if bad:
-        raise SpectrumReadError(
+        raise CorruptFileError(
             probe.path, f"line {bad[0] + 1} is not a Pickles row (wavelength, flux, σ ...)"
         )
     width = min(3, min(len(r) for r in rows))
@@ -365,9 +365,9 @@ def read_mkclass(probe: Probe) -> Spectrum:
     try:
         table = np.loadtxt(probe.path, ndmin=2)
     except ValueError as exc:
-        raise SpectrumReadError(probe.path, f"MKCLASS file has a non-numeric line: {exc}") from exc
+        raise CorruptFileError(probe.path, f"MKCLASS file has a non-numeric line: {exc}") from exc
     if table.shape[1] != 2:
-        raise SpectrumReadError(probe.path, f"expected 2 columns, found {table.shape[1]}")
+        raise UnsupportedLayoutError(probe.path, f"expected 2 columns, found {table.shape[1]}")
     wave, flux = table[:, 0], table[:, 1]
     ivar, mask = _uniform_weights(flux)
     m = _MKCLASS_NAME.match(probe.name.lower())

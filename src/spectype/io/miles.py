@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpectrumReadError
+from ..errors import BadWavelengthError, UnsupportedLayoutError
 from ..spectrum import Spectrum, SpectrumMeta
 from .registry import Probe, header_to_dict, number_or_none, register_reader
 
@@ -93,13 +93,13 @@ def read_miles(probe: Probe) -> Spectrum:
     hdu = probe.fits()[0]
     flux = hdu.data
     if flux is None or np.ndim(flux) != 1:
-        raise SpectrumReadError(probe.path, "MILES file has no 1D data array")
+        raise UnsupportedLayoutError(probe.path, "MILES file has no 1D data array")
     flux = np.asarray(flux, dtype=np.float64)
     header = header_to_dict(hdu.header)
     start = number_or_none(header.get("CRVAL1"))
     step = number_or_none(header.get("CDELT1", header.get("CD1_1")))
     if start is None or step is None or step <= 0:
-        raise SpectrumReadError(probe.path, "CRVAL1/CDELT1 do not give a valid wavelength axis")
+        raise BadWavelengthError(probe.path, "CRVAL1/CDELT1 do not give a valid wavelength axis")
     ref_pix = number_or_none(header.get("CRPIX1"))
     ref_pix = 1.0 if ref_pix is None else ref_pix
     wave = start + step * (np.arange(flux.size) + 1.0 - ref_pix)

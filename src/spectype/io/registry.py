@@ -27,6 +27,7 @@ from ..errors import (
     SpectrumReadError,
     TruncatedFileError,
     UnknownFormatError,
+    UnsupportedLayoutError,
 )
 from ..spectrum import Spectrum
 from . import safeio
@@ -318,14 +319,14 @@ def table_columns(probe: Probe, hdu, required: tuple[str, ...], what: str):
     names = {c.upper(): c for c in hdu.columns.names}
     missing = [c for c in required if c.upper() not in names]
     if missing:
-        raise SpectrumReadError(
+        raise UnsupportedLayoutError(
             probe.path,
             f"{what} table lacks column(s) {', '.join(missing)}",
             "the file is incomplete or not the format it looks like",
         )
     data = hdu.data
     if data is None or len(data) == 0:
-        raise SpectrumReadError(probe.path, f"{what} table has no rows")
+        raise NoUsablePixelsError(probe.path, f"{what} table has no rows")
     return data, names
 
 
