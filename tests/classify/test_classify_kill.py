@@ -136,3 +136,40 @@ def test_parts_are_written_by_time_not_only_rows(tmp_path):
     w.maybe_flush(set())
     assert len(list(w.parts_dir.glob("part-*.parquet"))) == 2
     assert w.done_keys() == {(b"/a.fits", 0), (b"/b.fits", 0)}
+
+
+def test_a_reader_process_that_dies_costs_one_error_row(tmp_path, tiny_model):
+    """A file that kills its reader process (the kernel's OOM killer on a decompression bomb
+    looks like this) is an error row; the other files in its chunk and after it get rows."""
+    data = write_spectra(tmp_path / "in", n=5)
+    killer = data / "t2.fits"
+    (tmp_path / "dying.py").write_text(textwrap.dedent(f'''
+        import os
+        from spectype.batch import items
+
+        _real = items.read_and_preprocess
+
+        def read(args):
+            if any(t.path == {str(killer)!r} for t in args[0]):
+                os._exit(9)  # the process vanishes, as under SIGKILL
+            return _real(args)
+        '''))
+    (tmp_path / "run.py").write_text(textwrap.dedent('''
+        import sys
+        import dying
+        from spectype.batch import ClassifyOptions, classify_files, items
+
+        if __name__ == "__main__":
+            items.read_and_preprocess = dying.read
+            classify_files([sys.argv[1]], sys.argv[2], sys.argv[3],
+                           ClassifyOptions(workers=2, files_per_task=2, progress=False))
+        '''))
+    out = tmp_path / "o.parquet"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(data), str(out), str(tiny_model)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280)
+    assert r.returncode == 0, r.stderr[-2000:]
+    df = pd.read_parquet(out).set_index("path")
+    assert len(df) == 5
+    assert df.loc[str(killer), "status"] == "error" and "reader process died" in df.loc[str(killer), "error"]
+    assert (df.drop(index=str(killer)).status == "ok").all()

@@ -170,8 +170,13 @@ def iter_preprocessed(tasks: list[FileTask], preprocess_cfg: dict, workers: int,
                       files_per_task: int) -> Iterator[list[Item]]:
     """Yield per-chunk item lists in input order, with a bounded number of chunks in flight.
 
-    Bounded in-flight work keeps peak memory flat however many files there are.
+    Bounded in-flight work keeps peak memory flat however many files there are. A reader
+    process that dies (killed for memory by a decompression bomb, a crash in a C library)
+    costs one error row for the file it was reading, not the run: see `_isolate`.
     """
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = [(tasks[i : i + files_per_task], preprocess_cfg) for i in range(0, len(tasks), files_per_task)]
     if workers <= 1:
         for c in chunks:
@@ -179,13 +184,45 @@ def iter_preprocessed(tasks: list[FileTask], preprocess_cfg: dict, workers: int,
         return
     pool = worker_pool(workers)
     try:
-        pending = []
-        for c in chunks:
-            pending.append(pool.submit(read_and_preprocess, c))
-            if len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for fut in pending:
-            yield fut.result()
+        pending: deque = deque()
+        queue = deque(chunks)
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:
+                c = queue.popleft()
+                pending.append((c, pool.submit(read_and_preprocess, c)))
+            c, fut = pending.popleft()
+            try:
+                yield fut.result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=True, cancel_futures=True)
+                yield _isolate(c)
+                # Every chunk in flight died with the pool: run them again, in order.
+                queue.extendleft(reversed([pc for pc, _ in pending]))
+                pending.clear()
+                pool = worker_pool(workers)
     finally:
         # On an interrupt, do not wait for queued chunks: finish running ones and stop.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _isolate(chunk: tuple[list[FileTask], dict]) -> list[Item]:
+    """Re-read a chunk whose reader process died, one file at a time in a fresh process, to
+    find the file that kills it; that file gets an error row, the others their rows."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    tasks, cfg = chunk
+    items: list[Item] = []
+    pool = worker_pool(1)
+    try:
+        for t in tasks:
+            try:
+                items.extend(pool.submit(read_and_preprocess, ([t], cfg)).result())
+            except BrokenProcessPool:
+                items.append(Item(path=t.path, index=0, error=(
+                    f"{t.path}: the reader process died while reading this file (killed, e.g. "
+                    "out of memory on a decompression bomb, or crashed); the file was skipped")))
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = worker_pool(1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return items
