@@ -289,3 +289,15 @@ def test_dr10_params_catalogue_reads(shared_data):
 
 def test_gzip_body_is_fits(spectra):
     assert gzip.decompress(spectra["101"])[:9] == b"SIMPLE  ="
+
+
+def test_sdss_download_named_like_the_archive(tmp_path, spectra):
+    spectra = {**spectra, "618-52049-372": write_lamost_table(tmp_path / "plain.fits").read_bytes()}
+    lst = tmp_path / "sdss.txt"
+    lst.write_text("618-52049-372\n")
+    with Server(spectra) as srv:
+        opts = FetchOptions(urls=parse_base_urls([f"sdss={srv.url}/ok/{{plate}}-{{mjd}}-{{fiber}}"]),
+                            rate=0, progress=False, http=FAST)
+        res = fetch_spectra(lst, tmp_path / "out", opts)
+    assert res.count("fetched") == 1
+    assert [p.name for p in (tmp_path / "out").glob("spec-*")] == ["spec-0618-52049-0372.fits"]  # not gzip
