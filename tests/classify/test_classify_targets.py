@@ -143,3 +143,13 @@ def test_absolute_then_relative_input_gives_no_duplicates(tmp_path, tiny_model, 
     assert s.n_skipped == 4 and s.n_spectra == 0
     assert len(pd.read_parquet(out)) == 4
     assert all(Path(p).is_absolute() for p in pd.read_parquet(out).path)
+
+
+def test_a_non_pack_h5_given_directly_is_an_error_row(spectra, tmp_path, tiny_model):
+    bogus = tmp_path / "x.h5"
+    bogus.write_bytes(b"not hdf5 at all")
+    s = classify_files([spectra, bogus], tmp_path / "o.parquet", tiny_model, opts())
+    df = pd.read_parquet(tmp_path / "o.parquet")
+    assert s.n_ok == 4 and len(df) == 5
+    row = df[df.path == str(bogus)].iloc[0]
+    assert row.status == "error" and "not a spectype pack" in row.error

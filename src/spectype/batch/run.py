@@ -94,9 +94,15 @@ def classify_files(
 
 def _sources(todo, packs, pre_cfg, workers, opts, done_keys) -> Iterator[list[Item]]:
     yield from iter_preprocessed(todo, pre_cfg, workers, opts.files_per_task)
+    from ..errors import SpectypeError
+
     for pack in packs:
-        for items in iter_pack_items(pack, pre_cfg):
-            yield [it for it in items if (path_key(it.path), it.index) not in done_keys]
+        try:
+            for items in iter_pack_items(pack, pre_cfg):
+                yield [it for it in items if (path_key(it.path), it.index) not in done_keys]
+        except SpectypeError as exc:  # not a pack, or made for another model: a row, not a crash
+            if (path_key(pack), 0) not in done_keys:
+                yield [Item(path=pack, index=0, error=str(exc))]
 
 
 def iter_pack_items(pack_path: str, preprocess_cfg: dict, chunk: int = 4096) -> Iterator[list[Item]]:
