@@ -82,6 +82,7 @@ def test_keyboard_session_sidecar_and_resume(small_session_files, browser, tmp_p
         assert [t for t in st["traces"] if t.endswith("(template)")] == ["G4 III (template)"]
         press(browser, "/")
         press(browser, "double-lined?\n")
+        assert "note: “double-lined?”" in browser.execute_script(PLOT_STATE)["vetting"]
         browser.save_screenshot(str(tmp_path / "inspect_generated.png"))
         press(browser, "n")  # row 3: the missing file
         st = browser.execute_script(PLOT_STATE)

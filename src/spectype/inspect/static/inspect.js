@@ -260,10 +260,11 @@ function openNote() {
   $("note").focus();
 }
 
-$("noteform").addEventListener("submit", async (ev) => {
+$("noteform").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  const text = $("note").value;
   $("noteform").hidden = true; $("note").blur();
-  await vet("note", $("note").value, false);
+  enqueue(() => vet("note", text, false));
 });
 $("note").addEventListener("keydown", (ev) => {
   if (ev.key === "Escape") { $("noteform").hidden = true; $("note").blur(); ev.stopPropagation(); }
