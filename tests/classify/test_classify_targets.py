@@ -153,3 +153,14 @@ def test_a_non_pack_h5_given_directly_is_an_error_row(spectra, tmp_path, tiny_mo
     assert s.n_ok == 4 and len(df) == 5
     row = df[df.path == str(bogus)].iloc[0]
     assert row.status == "error" and "not a spectype pack" in row.error
+
+
+def test_output_inside_the_input_folder_resumes(spectra, tmp_path, tiny_model):
+    """-o in the scanned folder: the scan does not take the run's own output (a CSV is a
+    readable format) for an input, so the rerun resumes instead of refusing."""
+    out = spectra / "results.csv"
+    classify_files([spectra], out, tiny_model, opts())
+    again = classify_files([spectra], out, tiny_model, opts())
+    assert again.n_skipped == 4 and again.n_spectra == 0 and len(pd.read_csv(out)) == 4
+    with pytest.raises(ConfigError, match="is one of the inputs"):  # named explicitly: refused
+        classify_files([spectra, out], out, tiny_model, opts())

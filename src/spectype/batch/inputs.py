@@ -36,12 +36,22 @@ class Inputs:
     resolved: list[str] = field(default_factory=list)  # the inputs as given, made absolute
     tasks: list[FileTask] = field(default_factory=list)  # spectrum files (absolute), in order
     packs: list[str] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)  # files a catalogue names (absolute)
     excluded: list[Item] = field(default_factory=list)  # catalogue rows not to classify
     extra: dict[tuple[str, int | None], dict] = field(default_factory=dict)  # pass-through columns
 
     @property
     def files(self) -> list[str]:
         return [t.path for t in self.tasks]
+
+    def drop_own_files(self, output: Path) -> None:
+        """Forget files a folder scan found that this run writes itself (the output, its part
+        files, lock and plots), so `-o folder/results.csv` can be resumed."""
+        own = {os.path.realpath(output), os.path.realpath(str(output) + ".lock")}
+        own_dirs = (os.path.realpath(str(output) + ".parts") + os.sep,
+                    os.path.realpath(output.with_name(output.stem + "_plots")) + os.sep)
+        self.tasks = [t for t in self.tasks
+                      if os.path.realpath(t.path) not in own and not os.path.realpath(t.path).startswith(own_dirs)]
 
     def extra_for(self, path: str | None, index: int) -> dict:
         return self.extra.get((path, index)) or self.extra.get((path, None)) or {}
@@ -118,6 +128,7 @@ def _add_catalogue(cat_path: Path, out: Inputs, add, keep_columns) -> None:
     keep = _kept_columns(cat, keep_columns, cat_path)
     records = cat[keep].to_dict("records") if keep else [{}] * len(cat)
     wanted: dict[str, list[int] | None] = {}
+    out.listed.extend(dict.fromkeys(paths))
     for r, (path, index) in enumerate(zip(paths, indices, strict=True)):
         extra = {_out_name(k): _plain(v) for k, v in records[r].items()}
         out.extra[(path, index)] = extra

@@ -49,11 +49,13 @@ def classify_files(
     identity = model_identity(loaded)
     pre_cfg = preprocess_config(loaded, opts.min_coverage)
     inputs = expand_inputs(list(paths), opts.keep_columns)
-    check_target(output, inputs.resolved, inputs.files + inputs.packs, opts.resume, identity.hash, identity.name)
+    named = inputs.resolved + inputs.listed  # what the user named: never an output
+    check_target(output, named, inputs.packs, opts.resume, identity.hash, identity.name)
+    inputs.drop_own_files(output)
 
     with output_lock(output, opts.wait_for_lock):
         # Checked again under the lock: another run may have written the output meanwhile.
-        check_target(output, inputs.resolved, inputs.files + inputs.packs, opts.resume, identity.hash, identity.name)
+        check_target(output, named, inputs.packs, opts.resume, identity.hash, identity.name)
         writer = ResultWriter(output, opts.part_rows, opts.flush_seconds,
                               metadata=run_metadata(identity, inputs.resolved))
         if opts.resume:
@@ -63,7 +65,8 @@ def classify_files(
             done_keys = set()
         done_files = {k for k, _ in done_keys}
         todo = [t for t in inputs.tasks if path_key(t.path) not in done_files]
-        summary = ClassifySummary(output=output, n_files=len(inputs.tasks) + len(inputs.packs),
+        n_excluded_files = len({it.path for it in inputs.excluded} - {t.path for t in inputs.tasks})
+        summary = ClassifySummary(output=output, n_files=len(inputs.tasks) + len(inputs.packs) + n_excluded_files,
                                   n_skipped=len(inputs.tasks) - len(todo))
         plotter = _Plotter(output, opts.plot, loaded.class_names) if opts.plot else None
         clf = Classifier(loaded, identity, opts, device, summary, writer.add, inputs.extra_for, plotter)

@@ -51,10 +51,12 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
     identity = model_identity(loaded)
     pre_cfg = preprocess_config(loaded, opts.min_coverage)
     inputs = expand_inputs(paths, opts.keep_columns)
-    check_target(output, inputs.resolved, inputs.files, opts.resume, identity.hash, identity.name)
+    named = inputs.resolved + inputs.listed
+    check_target(output, named, [], opts.resume, identity.hash, identity.name)
+    inputs.drop_own_files(output)
 
     with output_lock(output, opts.wait_for_lock):
-        check_target(output, inputs.resolved, inputs.files, opts.resume, identity.hash, identity.name)
+        check_target(output, named, [], opts.resume, identity.hash, identity.name)
         writer = ResultWriter(output, part_rows=1, flush_seconds=opts.flush_seconds,
                               metadata=run_metadata(identity, inputs.resolved))
         if not opts.resume:
