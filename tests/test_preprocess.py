@@ -313,3 +313,18 @@ def test_real_lamost_files(shared_data):
         window = (grid > 6540) & (grid < 6590)
         core = grid[window][np.argmin(out.flux[window])]
         assert abs(core - 6564.61) < 4.0, (path.name, core)
+
+
+def test_robust_norm_is_not_set_by_one_spike():
+    """Min-max lets one cosmic ray set the scale; the robust norm keeps the continuum near 1."""
+    from spectype.preprocess import ROBUST_CLIP, minmax_normalise, robust_normalise
+
+    rng = np.random.default_rng(0)
+    flux = 100.0 + rng.normal(0, 1.0, 3700)
+    spiked = flux.copy()
+    spiked[1234] = 5000.0
+    assert np.median(minmax_normalise(spiked)) < 0.05  # squashed flat by the spike
+    r, r0 = robust_normalise(spiked), robust_normalise(flux)
+    assert abs(np.median(r) - 1.0) < 0.05 and r.max() == ROBUST_CLIP[1]
+    np.testing.assert_allclose(np.delete(r, 1234), np.delete(r0, 1234), rtol=1e-3)
+    assert np.all(robust_normalise(np.zeros(10)) == 0)  # no NaN from a zero scale

@@ -224,7 +224,31 @@ def median_filter(flux: np.ndarray, size: int = 9) -> np.ndarray:
     return ndimage.median_filter(flux, size=footprint, mode="nearest")
 
 
-_NORMS = ("minmax", "l2", "none")
+def _robust_scale(flux: np.ndarray, smooth: int = 5, q: float = 95.0) -> np.ndarray:
+    """The q-th percentile of a `smooth`-pixel running median along the last axis.
+
+    Why: with min-max one cosmic-ray spike sets the scale and squashes the rest of the
+    spectrum flat; a running median removes features narrower than `smooth` pixels before
+    the percentile is taken, so no single pixel (nor 5 % of them) can set it. Scale 1 when
+    that percentile is not positive (all-zero or negative flux)."""
+    sm = median_filter(flux, smooth)
+    scale = np.percentile(sm, q, axis=-1, keepdims=True)
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+
+
+# A robust-normalised continuum sits near 1; values outside this range are spikes, dead
+# pixels or calibration failures, clipped so that they cannot dominate a convolution.
+ROBUST_CLIP = (-0.5, 2.0)
+
+
+def robust_normalise(flux: np.ndarray) -> np.ndarray:
+    """f / s clipped to ROBUST_CLIP, s = 95th percentile of the 5-px running median.
+    (..., n) -> (..., n)."""
+    flux = np.asarray(flux, dtype=np.float64)
+    return np.clip(flux / _robust_scale(flux), *ROBUST_CLIP)
+
+
+_NORMS = ("minmax", "l2", "robust", "none")
 
 
 @dataclass
@@ -240,7 +264,7 @@ class PreprocessConfig:
     log10_start: float = 3.5682
     log10_step: float = 1e-4
     rest_frame: bool = True
-    norm: str = "minmax"  # "minmax" | "l2" | "none"
+    norm: str = "minmax"  # "minmax" | "l2" | "robust" | "none"
     median_filter: int = 0  # 0 = off; paper-1 authors' code: 9
     min_coverage: float = 0.95
     max_bad_fraction: float = 0.5
@@ -335,6 +359,9 @@ def preprocess(spec: Spectrum, cfg: PreprocessConfig = PreprocessConfig()) -> Pr
     elif cfg.norm == "l2":
         scale = _l2_scale(flux)
         flux = flux / scale
+    elif cfg.norm == "robust":
+        scale = _robust_scale(flux)
+        flux = np.clip(flux / scale, *ROBUST_CLIP)
     else:
         scale = np.ones(1)
     # f' = (f - lo) / s  =>  var' = var / s^2  =>  ivar' = ivar * s^2.

@@ -56,7 +56,11 @@ def test_forward_backward(name):
     logits = model(flux)
     assert logits.shape == (2, N_CLASSES)
     assert torch.isfinite(logits).all()
-    logits.logsumexp(1).sum().backward()
+    loss = logits.logsumexp(1).sum()
+    if hasattr(model, "heads"):  # multitask models: every head must be trainable too
+        out = model.heads(flux)
+        loss = loss + out["code"].sum() + out["code_logvar"].sum() + out["lum_logits"].logsumexp(1).sum()
+    loss.backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"no gradient reached {missing[:5]}"
 

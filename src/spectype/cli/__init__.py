@@ -53,6 +53,7 @@ def version() -> None:
 
 def _register_all() -> None:
     from . import (
+        benchmark_cmds,
         classify_cmds,
         data_cmds,
         demo_cmds,
@@ -67,7 +68,7 @@ def _register_all() -> None:
     )
 
     for mod in (data_cmds, model_cmds, train_cmds, eval_cmds, classify_cmds, simulate_cmds, gan_cmds,
-                features_cmds, fetch_cmds, demo_cmds, inspect_cmds):
+                features_cmds, fetch_cmds, demo_cmds, inspect_cmds, benchmark_cmds):
         mod.register(app)
 
 

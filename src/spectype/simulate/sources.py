@@ -23,12 +23,16 @@ from .resolution import convolve_to_resolution
 
 log = logging.getLogger("spectype.simulate")
 
-LIBRARIES = ("stelib", "boss", "pickles")
+LIBRARIES = ("stelib", "boss", "pickles", "miles")
 DEFAULT_LIBRARIES = ("stelib", "boss")
-LIBRARY_DIRS = {"stelib": "stelib", "boss": "boss", "pickles": "pickles", "mkclass": "mkclass_libnor36"}
+LIBRARY_DIRS = {"stelib": "stelib", "boss": "boss", "pickles": "pickles", "miles": "miles",
+                "mkclass": "mkclass_libnor36"}
 # The source must cover this rest-frame range; output pixels it misses get ivar 0 and a mask
 # bit, as LAMOST marks its own gaps (the model pipeline interpolates over them).
 REQUIRED_RANGE = (3850.0, 7800.0)
+# MILES stops at 7410 Å: its stars are worth having (real K, M and B stars) with the red end
+# left as a masked gap, so models must take partial coverage (a good-pixel mask channel).
+REQUIRED_RANGES = {"miles": (3850.0, 7300.0)}
 
 
 @dataclass
@@ -113,8 +117,9 @@ def prepare_source(spec, library: str, r_target: float = 1800.0) -> SourceStar |
     # Some STELIB files hold runs of exact zeros (e.g. HD037828 at 7580-7640 Å) that are
     # not masked: treat them as gaps, which the convolution interpolates over.
     good = spec.good & (spec.flux != 0)
-    if not good.any() or wave[good][0] > REQUIRED_RANGE[0] or wave[good][-1] < REQUIRED_RANGE[1]:
-        log.debug("%s: does not cover %s Å", spec.meta.id, REQUIRED_RANGE)
+    need = REQUIRED_RANGES.get(library, REQUIRED_RANGE)
+    if not good.any() or wave[good][0] > need[0] or wave[good][-1] < need[1]:
+        log.debug("%s: does not cover %s Å", spec.meta.id, need)
         return None
     flags: list[str] = []
     fwhm = spec.meta.extra.get("fwhm_A")

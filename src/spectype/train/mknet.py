@@ -1,0 +1,167 @@
+"""Training MKNet (models/mknet.py) in memory from a LabelledSet: class + type code + luminosity.
+
+One readable loop, like train/engine.py, but multitask and on arrays (the benchmark fits it once
+per fold, next to sklearn baselines on the same rows). After training:
+1. the calibration temperature is fitted on the validation rows (minimum NLL, Guo et al. 2017);
+2. the out-of-distribution test is fitted on the training rows' embeddings (class means, shared
+   covariance, threshold = the `ood_quantile` of training distances).
+Both are buffers of the model, so they are saved in model.safetensors with the weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..labels import CLASSES
+from ..models.mknet import LUM_CLASSES, MKNet, lum_index
+from ..models.registry import create_model
+from .augment import AugmentConfig, SpectrumAugment
+
+
+@dataclass
+class MKNetConfig:
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.05
+    code_weight: float = 0.5
+    lum_weight: float = 0.2
+    balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
+    ood_quantile: float = 0.995
+    seed: int = 0
+    model_kwargs: dict = field(default_factory=dict)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+def _tensors(data, classes):
+    x = torch.from_numpy(np.stack([data.flux, data.good.astype(np.float32)], 1))
+    ivar = torch.from_numpy(data.ivar.astype(np.float32))
+    y = torch.tensor([classes.index(c) for c in data.cls], dtype=torch.long)
+    code = torch.from_numpy(np.asarray(data.code, np.float32))
+    lum = torch.tensor([lum_index(s) for s in data.lum], dtype=torch.long)
+    return x, ivar, y, code, lum
+
+
+def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
+    loss = F.cross_entropy(out["logits_raw"], y, label_smoothing=cfg.label_smoothing)
+    have = torch.isfinite(code)
+    if have.any():  # Gaussian NLL on code/10 (one class = 1 unit), learnt variance
+        mu, lv = out["code"][have], out["code_logvar"][have]
+        loss = loss + cfg.code_weight * 0.5 * (lv + (code[have] / 10 - mu) ** 2 / lv.exp()).mean()
+    if (lum >= 0).any():
+        loss = loss + cfg.lum_weight * F.cross_entropy(out["lum_logits"], lum, ignore_index=-1)
+    return loss
+
+
+@torch.no_grad()
+def predict_heads(model: MKNet, x: torch.Tensor, batch_size: int = 512) -> dict[str, np.ndarray]:
+    """Eval-mode heads over (N, 2, L) in batches -> numpy arrays (code in code units)."""
+    model.eval()
+    parts: dict[str, list] = {}
+    for i in range(0, len(x), batch_size):
+        out = model.heads(x[i : i + batch_size])
+        for k, v in out.items():
+            parts.setdefault(k, []).append(v.float().cpu())
+    res = {k: torch.cat(v).numpy() for k, v in parts.items()}
+    if "code" in res:
+        res["code"] = res["code"] * 10
+        res["code_err"] = np.exp(0.5 * res.pop("code_logvar")) * 10
+    return res
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The T > 0 that minimises the NLL of softmax(logits / T) on (logits, y)."""
+    z = torch.from_numpy(np.asarray(logits, np.float64))
+    t = torch.from_numpy(np.asarray(y, np.int64))
+    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(z / log_t.exp(), t)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return float(log_t.exp().clamp(0.05, 20.0))
+
+
+@torch.no_grad()
+def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> None:
+    """Class means and shared precision of training embeddings; threshold at `quantile`."""
+    model.eval()
+    e = torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double()
+    k, h = model.ood_means.shape
+    means = torch.zeros(k, h, dtype=torch.float64)
+    for c in range(k):
+        if (y == c).any():
+            means[c] = e[y == c].mean(0)
+        else:  # a class with no training rows: a mean nothing is near
+            means[c] = float("inf")
+    resid = e - means[y]
+    cov = resid.T @ resid / max(1, len(e) - k) + 1e-3 * torch.eye(h, dtype=torch.float64)
+    model.ood_means.copy_(torch.nan_to_num(means, posinf=1e6).float())
+    model.ood_precision.copy_(torch.linalg.inv(cov).float())
+    d = model.ood_distance(e.float())
+    model.ood_threshold.fill_(float(torch.quantile(d, quantile)))
+
+
+def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, progress=None) -> tuple[MKNet, list[dict]]:
+    """Fit MKNet on LabelledSet `train`, pick the epoch with the best validation accuracy, then
+    fit its temperature on `val` and its OOD test on `train`. Returns (model, history)."""
+    cfg = cfg or MKNetConfig()
+    classes = list(classes)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    L = train.flux.shape[1]
+    model: MKNet = create_model("mknet", n_classes=len(classes), input_len=L, **cfg.model_kwargs)
+    aug = SpectrumAugment(cfg.augment)
+    x, ivar, y, code, lum = _tensors(train, classes)
+    xv, _, yv, _, _ = _tensors(val, classes)
+    counts = torch.bincount(y, minlength=len(classes)).double().clamp_min(1)
+    w = counts[y] ** -cfg.balance_power
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = max(1, math.ceil(len(y) / cfg.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps)
+    best, best_acc, history = None, -1.0, []
+    for epoch in range(cfg.epochs):
+        model.train()
+        aug.train()
+        order = torch.multinomial(w, len(y), replacement=True, generator=gen)
+        total = 0.0
+        for i in range(steps):
+            b = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
+            if len(b) < 2:  # BatchNorm needs two
+                continue
+            xb = aug(x[b], ivar[b], gen)
+            out = model.heads(xb)
+            loss = _loss(out, y[b], code[b], lum[b], cfg)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss) * len(b)
+        pv = predict_heads(model, xv)
+        acc = float((pv["logits"].argmax(1) == yv.numpy()).mean()) if len(yv) else float("nan")
+        history.append({"epoch": epoch, "loss": total / len(y), "val_acc": acc})
+        if progress is not None:
+            progress(history[-1])
+        if not acc <= best_acc:  # NaN (no val rows) keeps the last epoch
+            best, best_acc = copy.deepcopy(model.state_dict()), acc
+    model.load_state_dict(best)
+    if len(yv):
+        pv = predict_heads(model, xv)
+        model.temperature.fill_(fit_temperature(pv["logits_raw"], yv.numpy()))
+    fit_ood(model, x, y, cfg.ood_quantile)
+    model.eval()
+    return model, history
+
+
+__all__ = ["LUM_CLASSES", "MKNetConfig", "fit_temperature", "predict_heads", "train_mknet"]
