@@ -18,6 +18,7 @@ import numpy as np
 
 BLOCK = 2880
 CARD = 80
+_MAX_NAXIS = 999
 
 
 class Unsupported(Exception):
@@ -76,11 +77,40 @@ def _parse_value(text: str):
     return value
 
 
-def parse_header(buf: bytes, offset: int, tolerant: bool = False) -> tuple[dict, int]:
+_STRUCTURAL = frozenset({"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT"})
+
+
+def _have_structure(cards: dict) -> bool:
+    naxis = cards.get("NAXIS")
+    if "BITPIX" not in cards or not isinstance(naxis, int) or isinstance(naxis, bool):
+        return False
+    if any(f"NAXIS{i}" not in cards for i in range(1, min(naxis, _MAX_NAXIS) + 1)):
+        return False
+    return "XTENSION" not in cards or ("PCOUNT" in cards and "GCOUNT" in cards)
+
+
+def _end_card(buf: bytes, offset: int, pos: int) -> int:
+    """Offset just past the END card (searched from `pos`) of the header at `offset`."""
+    while True:
+        i = buf.find(b"END     ", pos)
+        if i < 0:
+            raise Truncated("header has no END card (the file is truncated)")
+        if (i - offset) % CARD == 0 and i + CARD <= len(buf):
+            return i + CARD
+        if (i - offset) % CARD == 0:
+            raise Truncated("header has no END card (the file is truncated)")
+        pos = i + 1
+
+
+def parse_header(
+    buf: bytes, offset: int, tolerant: bool = False, structural_only: bool = False
+) -> tuple[dict, int]:
     """Parse the header starting at `offset`; return (cards, offset of the data).
 
     tolerant: keep an unparseable value as its raw text instead of raising `Unsupported`
     (the structure scan needs only the structural cards).
+    structural_only: parse only SIMPLE/XTENSION/BITPIX/NAXIS*/PCOUNT/GCOUNT/EXTNAME values
+    (the structure scan runs on every file; full parsing is 10x the work).
     """
     cards: dict = {}
     pos = offset
@@ -88,25 +118,29 @@ def parse_header(buf: bytes, offset: int, tolerant: bool = False) -> tuple[dict,
     while True:
         if pos + CARD > n:
             raise Truncated("header has no END card (the file is truncated)")
-        card = buf[pos : pos + CARD].decode("ascii", errors="replace")
+        key = buf[pos : pos + 8].decode("ascii", errors="replace").rstrip()
+        start = pos
         pos += CARD
-        key = card[:8].rstrip()
         if key == "END":
             break
-        if key in ("", "COMMENT", "HISTORY", "CONTINUE") or card[8:10] != "= ":
+        if key in ("", "COMMENT", "HISTORY", "CONTINUE") or buf[start + 8 : start + 10] != b"= ":
+            continue
+        if structural_only and key not in _STRUCTURAL and not key.startswith("NAXIS"):
             continue
         if key not in cards:  # FITS: the first occurrence of a keyword wins
+            text = buf[start + 10 : start + CARD].decode("ascii", errors="replace")
             try:
-                cards[key] = _parse_value(card[10:])
+                cards[key] = _parse_value(text)
             except Unsupported:
                 if not tolerant:
                     raise
-                cards[key] = card[10:].strip()
+                cards[key] = text.strip()
+            # FITS puts the structural cards first: once they are all in, jump to END.
+            if structural_only and _have_structure(cards):
+                pos = _end_card(buf, offset, pos)
+                break
     data_start = -(-pos // BLOCK) * BLOCK
     return cards, data_start
-
-
-_MAX_NAXIS = 999
 
 
 def _int_card(header: dict, key: str, default=None) -> int:
@@ -134,13 +168,16 @@ def data_size(header: dict) -> int:
     return (n + _int_card(header, "PCOUNT", 0)) * _int_card(header, "GCOUNT", 1)
 
 
-def scan(buf: bytes, partial: bool = False, tolerant: bool = True) -> list[tuple[dict, int, int]]:
+def scan(
+    buf: bytes, partial: bool = False, tolerant: bool = True, full: bool = False
+) -> list[tuple[dict, int, int]]:
     """Walk the HDUs of `buf` without touching their data: [(header, data offset, data bytes)].
 
     Raises `Truncated` when a header or its declared data runs past the end of `buf`, and
     `BadHeader` for invalid structural cards. partial=True (a first chunk of a stream): stop
     quietly at the first incomplete header and do not require the data to be present.
     Bytes after the last HDU that do not start an extension (padding) are ignored.
+    full: parse every card (FastHDUList); otherwise only the structural ones.
     """
     if buf[:9] != b"SIMPLE  =":
         raise Unsupported("not a FITS file")
@@ -150,7 +187,7 @@ def scan(buf: bytes, partial: bool = False, tolerant: bool = True) -> list[tuple
         if hdus and buf[pos : pos + 8] != b"XTENSION":
             break  # zero/blank padding or junk after the last HDU
         try:
-            header, start = parse_header(buf, pos, tolerant=tolerant)
+            header, start = parse_header(buf, pos, tolerant=tolerant, structural_only=not full)
         except Truncated:
             if partial:
                 break
@@ -248,7 +285,7 @@ class FastHDUList:
     def __init__(self, buf: bytes):
         self.hdus: list[FastHDU] = []
         # Strict parse: a card value the fast parser cannot read means "use astropy".
-        for header, start, _ in scan(buf, tolerant=False):
+        for header, start, _ in scan(buf, tolerant=False, full=True):
             self.hdus.append(FastHDU(buf, header, start, len(self.hdus)))
 
     @classmethod

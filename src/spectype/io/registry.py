@@ -36,6 +36,9 @@ from .safeio import as_path
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
 
 
+_INFLATE_WHOLE_FOR_HEAD = 4 * 2**20  # compressed bytes
+
+
 class Probe:
     """A file opened once for identification and reading.
 
@@ -57,7 +60,11 @@ class Probe:
     @cached_property
     def head_bytes(self) -> bytes:
         """The first 2,880 bytes, decompressed when the file is gzipped."""
-        return safeio.read_head(self.path, 2880)
+        head = safeio.read_head(self.path, 2880, raw=True)
+        if safeio.is_gzip(head) and self.path.stat().st_size <= _INFLATE_WHOLE_FOR_HEAD:
+            # Small .gz: inflate it once here, since reading will need all of it anyway.
+            return self.data[:2880]
+        return safeio.read_head(self.path, 2880) if safeio.is_gzip(head) else head
 
     @property
     def is_fits(self) -> bool:

@@ -156,12 +156,13 @@ def is_gzip(head: bytes) -> bool:
     return head[:2] == b"\x1f\x8b"
 
 
-def read_head(path: str | os.PathLike, n: int) -> bytes:
-    """The first `n` bytes, decompressed when the file is gzipped (never more than `n`)."""
+def read_head(path: str | os.PathLike, n: int, raw: bool = False) -> bytes:
+    """The first `n` bytes, decompressed when the file is gzipped (never more than `n`);
+    raw=True: the first `n` bytes as stored."""
     with open_regular(path) as fh:
         magic = fh.read(2)
         fh.seek(0)
-        if not is_gzip(magic):
+        if raw or not is_gzip(magic):
             return fh.read(n)
         try:
             with gzip.GzipFile(fileobj=fh) as gz:
@@ -188,21 +189,45 @@ def read_bytes(path: str | os.PathLike, cap: int | None = None, precheck=None) -
             # No precheck: a plain file that declares more than it holds is truncated, which
             # the FITS structure check reports; nothing here allocates what a header claims.
             return fh.read()
-        out = bytearray()
-        try:
-            with gzip.GzipFile(fileobj=fh) as gz:
-                while True:
-                    chunk = gz.read(min(_CHUNK, cap + 1 - len(out)))
-                    if not chunk:
-                        break
-                    if not out and precheck is not None:
-                        precheck(chunk)
-                    out += chunk
-                    if len(out) > cap:
-                        raise too_large(path, "it inflates to more than", cap)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _gzip_error(path, exc) from exc
-        return bytes(out)
+        size = os.fstat(fh.fileno()).st_size
+        if size > cap:  # gzip never shrinks data to less than its compressed size
+            raise too_large(path, "the compressed file is", size)
+        return _inflate(path, fh.read(), cap, precheck)
+
+
+def _inflate(path, raw: bytes, cap: int, precheck) -> bytes:
+    """Gunzip `raw` (all members) in bounded steps, stopping once past `cap`.
+
+    zlib (wbits=31: gzip framing, CRC-32 and length checked) is ~2x faster here than
+    gzip.GzipFile's buffered reader; `max_length` keeps each step's output bounded.
+    """
+    out = bytearray()
+    data = raw
+    step = _CHUNK  # the first step is small so that `precheck` runs early
+    try:
+        while True:
+            inflater = zlib.decompressobj(wbits=31)
+            while True:
+                chunk = inflater.decompress(data, min(step, cap + 1 - len(out)))
+                if not out and chunk and precheck is not None:
+                    precheck(chunk)
+                out += chunk
+                step = 16 * _CHUNK
+                if len(out) > cap:
+                    raise too_large(path, "it inflates to more than", cap)
+                data = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+                if not data and not chunk:
+                    raise EOFError("compressed stream ended before the end-of-stream marker")
+            data = inflater.unused_data
+            # Another gzip member may follow (concatenated .gz); anything else is ignored,
+            # as gzip tools do with trailing zero padding.
+            if data[:2] != b"\x1f\x8b":
+                break
+    except (EOFError, zlib.error) as exc:
+        raise _gzip_error(path, exc) from exc
+    return bytes(out)
 
 
 def read_text(path: str | os.PathLike) -> str:
