@@ -165,7 +165,7 @@ def small_cap(monkeypatch):
     return 2**20
 
 
-def test_gzip_bomb_with_a_fits_header_fails_before_inflating(tmp_path, small_cap):
+def test_gzip_bomb_with_a_fits_header_fails_before_inflating(tmp_path, small_cap, fits_path):
     hdr = fits.Header([("SIMPLE", True), ("BITPIX", -32), ("NAXIS", 2), ("NAXIS1", 53687091),
                        ("NAXIS2", 5), ("TELESCOP", "LAMOST"), ("COEFF0", 3.57), ("COEFF1", 1e-4)])
     path = tmp_path / "bomb.fits.gz"
