@@ -193,13 +193,13 @@ def _catalogue_items(p: Path) -> list[tuple[str, int | None, str | None]]:
         raise ConfigError(f"{p}: a catalogue needs a 'path' column (and optionally 'index' and one of {LABEL_COLUMNS})")
     label_col = next((c for c in LABEL_COLUMNS if c in cat.columns), None)
     out = []
-    for row in cat.itertuples(index=False):
-        q = Path(str(row.path))
+    for row in cat.to_dict("records"):  # dicts: a namedtuple's .index is a method
+        q = Path(str(row["path"]))
         q = q if q.is_absolute() or q.exists() else p.parent / q
-        idx = getattr(row, "index", None)
-        idx = None if idx is None or (isinstance(idx, float) and np.isnan(idx)) else int(idx)
-        lab = getattr(row, label_col) if label_col else None
-        out.append((str(q), idx, None if lab is None or (isinstance(lab, float) and np.isnan(lab)) else str(lab)))
+        idx = row.get("index")
+        idx = None if idx is None or pd.isna(idx) else int(idx)
+        lab = row[label_col] if label_col else None
+        out.append((str(q), idx, None if lab is None or pd.isna(lab) else str(lab)))
     return out
 
 

@@ -59,6 +59,35 @@ def accuracy_cmd(
     typer.echo(f"wrote {out / 'summary.md'}")
 
 
+@bench_app.command("train-release")
+def train_release_cmd(
+    inputs: list[Path] = typer.Argument(..., help="Labelled spectra: files, folders or a catalogue."),
+    out: Path = opt.output(help="Model folder to write (model.safetensors + config.json)."),
+    libraries: str = typer.Option("miles,stelib,boss", "--libraries", help="Library stars simulated into training."),
+    sim_per_source: int = typer.Option(3, "--sim-per-source"),
+    epochs: int = typer.Option(30, "--epochs"),
+    seed: int = typer.Option(0, "--seed"),
+    data_root: Path | None = opt.data_root(),
+    quiet: bool = opt.quiet(),
+) -> None:
+    """Train the benchmark's MKNet recipe on every given spectrum and save a model folder
+    (`make default-model` uses this for the shipped model)."""
+    from ..benchmark.accuracy import AccuracyConfig
+    from ..benchmark.release import train_release_model
+    from ..runtime import data_root as resolve_root
+    from ..train.mknet import MKNetConfig
+
+    libs = tuple(x for x in libraries.split(",") if x)
+    try:
+        cfg = AccuracyConfig(libraries=libs, native=(), sim_per_source=sim_per_source, seed=seed,
+                             mknet=MKNetConfig(epochs=epochs, seed=seed))
+        train_release_model(inputs, out, cfg, data_root=resolve_root(data_root) if libs else None,
+                            progress=not quiet, say=typer.echo)
+    except SpectypeError as e:
+        fail(e)
+    typer.echo(f"wrote {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Adds the `benchmark` sub-app to the app."""
     app.add_typer(bench_app, name="benchmark")

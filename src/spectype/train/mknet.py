@@ -147,7 +147,7 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(b)
+            total += float(loss.detach()) * len(b)
         pv = predict_heads(model, xv)
         acc = float((pv["logits"].argmax(1) == yv.numpy()).mean()) if len(yv) else float("nan")
         history.append({"epoch": epoch, "loss": total / len(y), "val_acc": acc})
