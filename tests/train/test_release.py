@@ -26,7 +26,8 @@ if TIED not in list_models():
 
 def _save(model, folder):
     return save_model(
-        model, folder, class_names=["A", "F", "K"], preprocess={"n_pix": 256},
+        model, folder, class_names=["A", "F", "K"],
+        preprocess={"n_pix": getattr(model, "spectype_arch", {}).get("kwargs", {}).get("input_len", 256)},  # must match input_len (validated on load)
         training={"rows": {"train": 10}}, metrics={"val_acc": 0.5},
     )
 

@@ -206,7 +206,8 @@ def validate_config(config: dict, cfg_path: Path) -> None:
     known = list_models()
     if arch["name"] not in known:
         raise ModelLoadError(
-            f"{cfg_path}: unknown architecture {arch['name']!r}; this spectype knows {', '.join(known)}"
+            f"{cfg_path}: cannot rebuild architecture {arch['name']!r}: unknown architecture; "
+            f"this spectype knows {', '.join(known)}"
         )
     _check_numbers(kwargs, "arch.kwargs", cfg_path)
     for key, value in kwargs.items():
