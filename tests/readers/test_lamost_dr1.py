@@ -74,8 +74,12 @@ def test_implausible_wavelength_rows_fall_back_to_coeff(tmp_path, fits_path, row
     assert 3600 < spec.wavelength[0] < spec.wavelength[-1] < 4000
 
 
-def test_no_wavelength_and_no_coeff_is_a_clear_error(tmp_path, fits_path):
-    path = _dr1_file(tmp_path, COEFF0=None, COEFF1=None)
-    with pytest.raises(SpectrumReadError, match="no usable wavelength row.*COEFF0/COEFF1") as info:
+def test_without_coeff_an_increasing_row_is_kept_and_a_bad_one_is_an_error(tmp_path, fits_path):
+    wide = np.linspace(5000.0, 12500.0, N_PIX)  # increasing, beyond 11000 Å, nothing better
+    spec = spectype.read(_dr1_file(tmp_path, "wide.fits", third_row=wide, COEFF0=None, COEFF1=None))
+    assert spec.meta.extra["wavelength_source"] == "row"
+    np.testing.assert_allclose(spec.wavelength, wide.astype(np.float32))
+    path = _dr1_file(tmp_path, COEFF0=None, COEFF1=None)  # row of values near 1
+    with pytest.raises(SpectrumReadError, match="wavelengths are not finite and strictly increasing") as info:
         spectype.read(path)
     assert str(path) in str(info.value)

@@ -4,7 +4,7 @@
   rows are flux, ivar, wavelength, andmask, ormask (the `EXTEN0` card lists them). DR1-era
   files (pipeline v2.6) have 5 rows, no EXTEN0, and a third row that is not a wavelength
   (values near 1): a wavelength row is used only when it is finite, strictly increasing and
-  inside 3000-11000 Å; otherwise the grid is rebuilt from COEFF0/COEFF1 and
+  inside 3000-11000 Å; otherwise the grid is rebuilt from COEFF0/COEFF1 (when present) and
   `meta.extra['wavelength_source']` says 'coeff' (else 'row').
 * table layout (DR9+): an empty primary HDU plus a binary table `COADD` with one row whose
   cells are arrays: FLUX, IVAR, WAVELENGTH, ANDMASK, ORMASK, NORMALIZATION.
@@ -179,8 +179,14 @@ def read_lamost_lrs_image(probe: Probe) -> Spectrum:
     flux, ivar = data[rows["flux"]], data[rows["ivar"]]
     wave = data[rows["wavelength"]] if "wavelength" in rows else None
     source = "row"
-    if wave is None or not plausible_wavelength(wave):
-        # DR1-era (v2.6) files: the third row holds something else (values near 1).
+    has_coeff = None not in (
+        number_or_none(hdr.get("COEFF0", hdr.get("CRVAL1"))),
+        number_or_none(hdr.get("COEFF1", hdr.get("CD1_1"))),
+    )
+    # DR1-era (v2.6) files: the third row holds something else (values near 1). A row
+    # outside 3000-11000 Å is still used when there are no coefficients to rebuild from
+    # (check_usable then refuses it unless it is at least finite and increasing).
+    if wave is None or (not plausible_wavelength(wave) and has_coeff):
         wave, source = _loglinear_wavelength(probe, hdr, n), "coeff"
     andmask = data[rows["andmask"]] if "andmask" in rows else np.zeros(n)
     meta = _meta(probe)
