@@ -72,7 +72,7 @@ def test_small_releases_pool_but_a_single_survey_release_keeps_its_name():
 
 def test_splits_never_put_one_star_in_train_and_test():
     d = _set()
-    cfg = AccuracyConfig(folds=3, min_release=5)
+    cfg = AccuracyConfig(folds=3, min_release=5)  # both releases (52 each) alone
     splits = plan_splits(d, cfg)
     names = [s[0] for s in splits]
     assert names[:3] == ["heldout/0", "heldout/1", "heldout/2"]
@@ -157,3 +157,11 @@ def test_cli_accuracy_help():
 
     r = CliRunner().invoke(app, ["benchmark", "accuracy", "-h"])
     assert r.exit_code == 0 and "cross-release" in r.output
+
+
+def test_small_releases_are_left_out_together():
+    d = _set()
+    splits = dict((n, (tr, te)) for n, tr, te in plan_splits(d, AccuracyConfig(folds=2, min_release=60)))
+    assert "xrel/DR10+DR8" in splits and "xrel/DR10" not in splits
+    tr, te = splits["xrel/DR10+DR8"]
+    assert len(te) == len(d) and len(tr) == 0

@@ -4,8 +4,9 @@ Splits (all grouped by star, so two spectra of one star never straddle train and
 - `heldout`: k-fold cross-validation, stratified by class, over every row (real survey
   spectra, simulated library stars, native library spectra); each row is predicted once, by
   the fold that held its star out.
-- `xrel:<release>`: train on every other release (and the simulated library stars), test on
+- `xrel/<release>`: train on every other release (and the simulated library stars), test on
   that release's real spectra; stars that also appear in another release leave training.
+  Releases with fewer than `min_release` spectra are left out together (`xrel/A+B`).
 Native library spectra are scored, never trained on. In every split a validation part (whole
 stars, `val_fraction` of the training stars) is held back from fitting, for early stopping and
 for the calibration temperature.
@@ -39,7 +40,7 @@ log = logging.getLogger("spectype.benchmark")
 class AccuracyConfig:
     folds: int = 5
     cross_release: bool = True
-    min_release: int = 5  # smallest release tested on its own
+    min_release: int = 100  # smaller releases are left out (and tested) together
     val_fraction: float = 0.12
     methods: tuple[str, ...] = ("logreg", "pca_svm", "hgb", "template", "mknet", "ensemble")
     libraries: tuple[str, ...] = ("miles", "stelib", "boss")  # simulated into training
@@ -90,12 +91,16 @@ def plan_splits(data: LabelledSet, cfg: AccuracyConfig) -> list[tuple[str, np.nd
         out.append((f"heldout/{k}", tr[trainable[tr]], te))
     if cfg.cross_release:
         real = ~native & (data.release != "sim")
-        for rel in sorted(set(data.release[real])):
-            te = np.flatnonzero(real & (data.release == rel))
-            if len(te) < cfg.min_release:
-                continue
+        rels, counts = np.unique(data.release[real], return_counts=True)
+        # Releases too small for a fit of their own are left out together in one split.
+        tests = [(r, [r]) for r, n in zip(rels, counts, strict=True) if n >= cfg.min_release]
+        small = [r for r, n in zip(rels, counts, strict=True) if n < cfg.min_release]
+        if small:
+            tests.append(("+".join(small), small))
+        for rel, members in tests:
+            te = np.flatnonzero(real & np.isin(data.release, members))
             test_groups = set(data.group[te])
-            tr = np.flatnonzero(trainable & (data.release != rel) & ~np.isin(data.group, list(test_groups)))
+            tr = np.flatnonzero(trainable & ~np.isin(data.release, members) & ~np.isin(data.group, list(test_groups)))
             out.append((f"xrel/{rel}", tr, te))
     return out
 
