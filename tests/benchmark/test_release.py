@@ -43,3 +43,16 @@ def test_release_folder_round_trip_and_outputs(tmp_path, monkeypatch):
     plain = torch.nn.Sequential(torch.nn.Linear(L, 8))
     o2 = predict_outputs(plain, flux, None, 4)
     assert set(o2) == {"proba"} and np.isnan(extra_columns(o2, 0, "G")["pred_code"])
+    # classify fills the multitask columns from the folder's heads (and keeps them empty for
+    # spectra it could not classify)
+    import spectype
+    from spectype.testing import write_lamost_table
+
+    f = write_lamost_table(tmp_path / "spec.fits", n=3800, SUBCLASS="G2")
+    (tmp_path / "junk.fits").write_bytes(b"not a spectrum")
+    df = spectype.classify([str(f), str(tmp_path / "junk.fits")], model=str(folder))
+    ok = df[df.status == "ok"].iloc[0]
+    assert np.isfinite(ok.pred_code) and ok.pred_code_err > 0
+    assert ok.pred_subtype[0] == ok.pred_class and ok.pred_lum_class in ("I", "II", "III", "IV", "V")
+    bad = df[df.status != "ok"].iloc[0]
+    assert np.isnan(bad.pred_code) and bad.pred_subtype in (None, "") or bad.pred_subtype != bad.pred_subtype

@@ -93,10 +93,16 @@ class Classifier:
     def run_batch(self) -> None:
         if not self.batch:
             return
+        from ..models.predict import extra_columns, predict_outputs
+
         flux = np.stack([it.flux for it in self.batch])
-        probs = predict_proba(self.loaded.model, flux, len(self.batch), self.device)
-        for it, p in zip(self.batch, probs, strict=True):
+        good = np.stack([np.ones(flux.shape[1], bool) if it.good is None else it.good for it in self.batch])
+        out = predict_outputs(self.loaded.model, flux, good, len(self.batch), self.device)
+        probs = out["proba"]
+        for k, (it, p) in enumerate(zip(self.batch, probs, strict=True)):
             row = self.row(it, p)
+            if row["status"] == "ok":
+                row.update(extra_columns(out, k, row["pred_class"]))
             if row["status"] == "ok":
                 self.summary.n_ok += 1
             else:

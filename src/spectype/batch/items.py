@@ -39,6 +39,7 @@ class Item:
     z: float = float("nan")
     coverage: float = float("nan")
     flux: np.ndarray | None = None
+    good: np.ndarray | None = None  # bool mask of real (not interpolated) pixels; None = all
     error: str | None = None
     window_not_covered: bool = False
     excluded: str | None = None  # why the input catalogue excluded this spectrum
@@ -85,6 +86,7 @@ def item_from_spectrum(spec, path: str | None, k: int, cfg) -> Item:
         item.error = f"{where}{problem}"
         return item
     item.flux = pre.flux.astype(np.float32, copy=False)
+    item.good = ~pre.bad
     item.coverage = float(pre.coverage)
     return item
 

@@ -44,6 +44,12 @@ def build_row(item: Item, class_names: list[str], probs: np.ndarray | None, low_
         "pred_prob": np.nan,
         "runner_up": None,
         "runner_up_prob": np.nan,
+        # Multitask models (MKNet) fill these in the engine; one schema for every model.
+        "pred_code": np.nan,
+        "pred_code_err": np.nan,
+        "pred_subtype": None,
+        "pred_lum_class": None,
+        "flag_unlike_training": False,
     }
     for c in class_names:
         row[f"prob_{c}"] = np.nan
