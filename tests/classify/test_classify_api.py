@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import opts
+from classify_support import opts
 
 import spectype
 from spectype.batch import classify_files

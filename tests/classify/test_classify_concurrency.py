@@ -9,7 +9,7 @@ import threading
 
 import pandas as pd
 import pytest
-from conftest import opts, write_spectra
+from classify_support import opts, write_spectra
 
 from spectype.batch import classify_files
 from spectype.batch.writer import OutputBusyError, output_lock

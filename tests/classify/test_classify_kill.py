@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import opts, write_spectra
+from classify_support import opts, write_spectra
 
 from spectype.batch import classify_files
 

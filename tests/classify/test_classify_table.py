@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import cli, opts
+from classify_support import cli, opts
 
 from spectype.batch import classify_files
 from spectype.errors import ConfigError

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import cli, opts, write_spectra
+from classify_support import cli, opts, write_spectra
 
 from spectype.batch import classify_files
 from spectype.errors import ConfigError

@@ -83,7 +83,7 @@ def test_nan_weights_are_refused(tiny_model, tmp_path):
 
 
 def test_cli_reports_a_bad_model_folder_without_traceback(tiny_model, tmp_path, spectra):
-    from conftest import cli
+    from classify_support import cli
 
     folder = _edit(tiny_model, tmp_path / "m", _set("arch.kwargs.channels", [8, 10**7]))
     code, out = cli(spectra, "-o", tmp_path / "o.parquet", "--model", folder, "-q")

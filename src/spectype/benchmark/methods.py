@@ -63,7 +63,7 @@ class SklearnMethod:
         if self.kind == "logreg":
             # Standardised: L2-normalised pixels are ~1/sqrt(L) in size, and lbfgs's gradient
             # tolerance would stop before the weights grow large enough to use them.
-            self.clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+            self.clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=300))
         elif self.kind == "pca_svm":
             self.clf = make_pipeline(PCA(k(100), random_state=self.seed),
                                      SVC(C=10.0, gamma="scale", probability=True, random_state=self.seed))
@@ -71,7 +71,7 @@ class SklearnMethod:
             self.reg = make_pipeline(PCA(k(100), random_state=self.seed), SVR(C=10.0)).fit(x[have], train.code[have])
         elif self.kind == "hgb":
             self.clf = make_pipeline(PCA(k(50), random_state=self.seed),
-                                     HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=self.seed))
+                                     HistGradientBoostingClassifier(max_iter=60, early_stopping=False, random_state=self.seed))
         else:
             raise ValueError(self.kind)
         self.clf.fit(x, y)
