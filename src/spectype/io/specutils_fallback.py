@@ -11,6 +11,7 @@ specutils result is an `UnsupportedLayoutError`).
 from __future__ import annotations
 
 import importlib.util
+import os
 import warnings
 
 import numpy as np
@@ -20,6 +21,10 @@ from .registry import Probe, list_readers, register_reader
 
 
 def _available(_probe: Probe) -> bool:
+    # SPECTYPE_SPECUTILS_FALLBACK=0 turns the fallback off: specutils tries each of its ~30
+    # loaders' identifiers on a file, and each reparses a FITS file (seconds per broken file).
+    if os.environ.get("SPECTYPE_SPECUTILS_FALLBACK", "1") == "0":
+        return False
     return importlib.util.find_spec("specutils") is not None
 
 
