@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from spectype.catalog import scan
 from spectype.batch import ClassifyOptions, classify_files
+from spectype.catalog import scan
 from spectype.testing import write_lamost_table
 
 ray = pytest.importorskip("ray")
