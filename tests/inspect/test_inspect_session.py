@@ -258,9 +258,19 @@ def test_template_choice_and_scale(tmp_path):
     np.testing.assert_allclose(lsq_tilt(wave, tilted, t, good)[10:], tilted[10:], rtol=1e-6)
 
 
-def test_packaged_subset_overlays_and_rebuilds(tmp_path):
+def test_packaged_subset_overlays_and_rebuilds(tmp_path, monkeypatch):
+    """The coarse subset is built by the user from their templates (nothing derived from the
+    sample data is committed); once built it is used, and without it the library is empty."""
+    import spectype.inspect.template_subset as ts
+
+    monkeypatch.setattr(ts, "SUBSET", tmp_path / "absent.npz")
+    assert len(TemplateLibrary.packaged()) == 0
+    out = ts.build_subset(kesseli_like(tmp_path / "k"), tmp_path / "sub.npz")
+    with np.load(out) as z:
+        assert list(z["names"][:3]) == ["A0", "F8 V", "F9 V"] and z["flux"].dtype == np.float16
+    monkeypatch.setattr(ts, "SUBSET", out)
     lib = TemplateLibrary.packaged()
-    assert len(lib) >= 50 and "packaged" in lib.label
+    assert len(lib) >= 8 and "packaged" in lib.label
     assert {role: e.name for role, e in lib.choose("G", 2.0, "K")} == {
         "pred": "G2 V", "lower": "G1 V", "upper": "G3 V", "runner_up": "K2 V"}
     wave = 10 ** (3.5682 + 1e-4 * np.arange(3700))  # the LAMOST grid, finer than the subset
@@ -271,11 +281,6 @@ def test_packaged_subset_overlays_and_rebuilds(tmp_path):
     assert np.isfinite(t[(wave > 3700) & (wave < 9300)]).all()
     # interpolated, not a staircase of repeated bin values
     assert len(np.unique(t[1000:1100])) > 90
-    from spectype.inspect.template_subset import build_subset
-
-    out = build_subset(kesseli_like(tmp_path / "k"), tmp_path / "sub.npz")
-    with np.load(out) as z:
-        assert list(z["names"][:3]) == ["A0", "F8 V", "F9 V"] and z["flux"].dtype == np.float16
 
 
 def test_line_markers_are_vacuum():
