@@ -68,7 +68,6 @@ def simulated_set(
 def native_set(root: str | Path, cfg: PreprocessConfig, libraries=("miles", "boss")) -> LabelledSet:
     """The library spectra themselves on the model grid (scored only, never trained on)."""
     from ..labels import parse_label
-    from ..preprocess import air_to_vacuum  # noqa: F401  (preprocess handles the medium)
     from ..simulate.sources import _library_spectra, star_group_id
 
     root = Path(root)
