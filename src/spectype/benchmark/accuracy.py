@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
 from ..labels import CLASSES
 from ..preprocess import PreprocessConfig
 from ..train.mknet import MKNetConfig
@@ -47,6 +48,7 @@ class AccuracyConfig:
     native: tuple[str, ...] = ("miles", "boss")  # scored as unseen real library stars
     sim_per_source: int = 3
     seed: int = 0
+    splits: tuple[str, ...] = ()  # run only splits named so or under these (e.g. "heldout/0", "xrel")
     preprocess: PreprocessConfig = field(default_factory=lambda: PreprocessConfig(norm="robust"))
     mknet: MKNetConfig = field(default_factory=MKNetConfig)
 
@@ -118,13 +120,18 @@ def run_accuracy(paths, out: str | Path, cfg: AccuracyConfig | None = None, data
     say(f"{len(data)} rows: " + ", ".join(f"{r} {n}" for r, n in zip(*np.unique(data.release, return_counts=True), strict=True)))
     preds = []
     timing: dict[str, float] = {}
-    for split, tr, te in plan_splits(data, cfg):
+    plan = [p for p in plan_splits(data, cfg)
+            if not cfg.splits or any(p[0] == s or p[0].startswith(s.rstrip("/") + "/") for s in cfg.splits)]
+    if not plan:
+        raise ConfigError(f"no split matches {', '.join(cfg.splits)}; splits are "
+                          + ", ".join(p[0] for p in plan_splits(data, cfg)))
+    for split, tr, te in plan:
         fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
         train, val, test = data.take(fit_rows), data.take(val_rows), data.take(te)
         fitted = {}
         for name in cfg.methods:
             if name == "ensemble":
-                members = [fitted[m] for m in ("mknet", "pca_svm") if m in fitted]
+                members = [fitted[m] for m in ("mknet", "logreg", "pca_svm") if m in fitted]
                 if len(members) < 2:
                     continue
                 method = EnsembleMethod(members)

@@ -10,7 +10,8 @@ A method is built by name, `fit(train, val)` on LabelledSets and `predict(test)`
 - `template`: chi2 fit of the Kesseli templates (spectype.methods.template_match), temperature
   fitted on the validation rows: a PyHammer-like peer;
 - `mknet`: the multitask CNN (models/mknet.py), trained with augmentation, calibrated on val;
-- `ensemble`: mean of mknet's and pca_svm's probabilities (each fitted once per split).
+- `ensemble`: mean of mknet's, logreg's and pca_svm's probabilities (each fitted once per split);
+- `zoo:<model>`: any registered classifier, e.g. `zoo:cnn1d_coordatt` (benchmark/zoo_method.py).
 """
 
 from __future__ import annotations
@@ -152,4 +153,11 @@ def build_method(name: str, *, data_root=None, cfg=None, seed: int = 0, mknet_cf
         return TemplateMethod(data_root, cfg, seed)
     if name == "mknet":
         return MKNetMethod(mknet_cfg, seed, progress)
-    raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+    if name.startswith("zoo:"):
+        from ..models.registry import list_models
+        from .zoo_method import ZooMethod
+
+        if name[4:] not in list_models():
+            raise ValueError(f"unknown model {name[4:]!r} in {name!r}; see `spectype models`")
+        return ZooMethod(name[4:], seed=seed, progress=progress)
+    raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)} or zoo:<model>")

@@ -25,7 +25,10 @@ def accuracy_cmd(
     cross_release: bool = typer.Option(True, "--cross-release/--no-cross-release",
                                        help="Also train without each data release and test on it."),
     methods: str = typer.Option("logreg,pca_svm,hgb,template,mknet,ensemble", "--methods",
-                                help="Comma-separated methods (logreg, pca_svm, hgb, template, mknet, ensemble)."),
+                                help="Comma-separated methods (logreg, pca_svm, hgb, template, mknet, ensemble, "
+                                "zoo:<model> for any registered classifier, e.g. zoo:cnn1d_coordatt)."),
+    splits: str = typer.Option("", "--splits", help="Run only these splits (e.g. heldout/0,xrel/DR10 or xrel); "
+                               "default all."),
     libraries: str = typer.Option("miles,stelib,boss", "--libraries",
                                   help="Library stars simulated into training ('' for none)."),
     native: str = typer.Option("miles,boss", "--native", help="Library spectra scored as unseen stars ('' for none)."),
@@ -50,7 +53,7 @@ def accuracy_cmd(
         root = resolve_root(data_root) if (split(libraries) or split(native) or "template" in methods) else None
         cfg = AccuracyConfig(folds=folds, cross_release=cross_release, methods=split(methods),
                              libraries=split(libraries), native=split(native), sim_per_source=sim_per_source,
-                             seed=seed, mknet=MKNetConfig(epochs=epochs, seed=seed))
+                             seed=seed, splits=split(splits), mknet=MKNetConfig(epochs=epochs, seed=seed))
         if not quiet:
             logging.basicConfig(level=logging.INFO, format="%(message)s")
         run_accuracy(inputs, out, cfg, data_root=root, progress=not quiet, say=typer.echo)

@@ -32,7 +32,12 @@ class MKNetConfig:
     weight_decay: float = 1e-4
     label_smoothing: float = 0.05
     code_weight: float = 0.5
+    # "nll": Gaussian NLL with a learnt variance on mean and variance together; "huber": a
+    # smooth-L1 fit of the mean, the variance fitted by NLL on the detached mean (the NLL alone
+    # lets the variance absorb errors and under-fits the mean).
+    code_loss: str = "nll"
     lum_weight: float = 0.2
+    fine_weight: float = 0.5  # subtype cross-entropy, for models built with fine=True
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
     seed: int = 0
@@ -53,8 +58,16 @@ def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
     loss = F.cross_entropy(out["logits_raw"], y, label_smoothing=cfg.label_smoothing)
     have = torch.isfinite(code)
     if have.any():  # Gaussian NLL on code/10 (one class = 1 unit), learnt variance
-        mu, lv = out["code"][have], out["code_logvar"][have]
-        loss = loss + cfg.code_weight * 0.5 * (lv + (code[have] / 10 - mu) ** 2 / lv.exp()).mean()
+        mu, lv, t = out["code"][have], out["code_logvar"][have], code[have] / 10
+        if cfg.code_loss == "huber":
+            loss = loss + cfg.code_weight * F.smooth_l1_loss(mu, t, beta=0.1)
+            mu = mu.detach()
+        loss = loss + cfg.code_weight * 0.5 * (lv + (t - mu) ** 2 / lv.exp()).mean()
+    if out.get("fine_logits") is not None and have.any():
+        # The subtype within the true class (so the fine target always agrees with the class).
+        sub = (code[have] - 10 * y[have]).floor().clamp(0, 9).long()
+        loss = loss + cfg.fine_weight * F.cross_entropy(out["fine_logits"][have], 10 * y[have] + sub,
+                                                        label_smoothing=cfg.label_smoothing)
     if (lum >= 0).any():
         loss = loss + cfg.lum_weight * F.cross_entropy(out["lum_logits"], lum, ignore_index=-1)
     return loss
@@ -68,8 +81,13 @@ def predict_heads(model: MKNet, x: torch.Tensor, batch_size: int = 512) -> dict[
     for i in range(0, len(x), batch_size):
         out = model.heads(x[i : i + batch_size])
         for k, v in out.items():
+            if v is None:
+                continue
             parts.setdefault(k, []).append(v.float().cpu())
     res = {k: torch.cat(v).numpy() for k, v in parts.items()}
+    if "fine_logits" in res:  # the subtype distribution's mean, in code units
+        f = torch.softmax(torch.from_numpy(res["fine_logits"]), 1).numpy()
+        res["code_fine"] = f @ np.arange(f.shape[1], dtype=np.float64)
     if "code" in res:
         res["code"] = res["code"] * 10
         res["code_err"] = np.exp(0.5 * res.pop("code_logvar")) * 10

@@ -1,0 +1,94 @@
+"""MKNet's options (subtype head, continuum channel, linear path), the zoo method and the
+benchmark's split filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from spectype.benchmark.accuracy import AccuracyConfig, run_accuracy
+from spectype.benchmark.data import LabelledSet, from_rows
+from spectype.benchmark.methods import build_method
+from spectype.errors import ConfigError
+from spectype.models.registry import create_model
+from spectype.train.augment import AugmentConfig
+from spectype.train.mknet import MKNetConfig, predict_heads, train_mknet
+
+L = 400
+TINY = {"channels": (4, 8), "kernels": (5, 3), "pool_strides": (4, 4), "hidden": 16}
+CENTRE = {"A": 80, "F": 160, "G": 240, "K": 320}
+
+
+def _set(n: int = 12, seed: int = 0) -> LabelledSet:
+    rng = np.random.default_rng(seed)
+    x = np.arange(L)
+    rows = []
+    for cls, centre in CENTRE.items():
+        for i in range(n):
+            sub = i % 4  # subtype 0-3: the line moves with it, so subtypes are learnable
+            f = 1.0 - 0.6 * np.exp(-0.5 * ((x - centre - 8 * sub) / 4.0) ** 2) + rng.normal(0, 0.01, L)
+            rows.append({"path": f"{cls}{i}", "index": 0, "flux": f.astype(np.float32), "good": np.ones(L, bool),
+                         "ivar": np.full(L, 1e4, np.float32), "cls": cls, "code": 10.0 * "OBAFGKM".index(cls) + sub,
+                         "lum": "V", "snr": 50.0, "release": "DR10", "name": f"DESIG:{cls}{i}",
+                         "ra": np.nan, "dec": np.nan, "survey": "LAMOST"})
+    return from_rows(rows, L)
+
+
+def test_fine_head_class_logit_is_logsumexp_of_its_subtypes():
+    m = create_model("mknet", n_classes=8, input_len=L, fine=True, **TINY).eval()
+    h = m.heads(torch.rand(3, 2, L))
+    assert h["fine_logits"].shape == (3, 80)
+    assert torch.allclose(h["logits_raw"], h["fine_logits"].view(3, 8, 10).logsumexp(-1), atol=1e-5)
+
+
+def test_continuum_channel_ignores_a_smooth_calibration_tilt():
+    m = create_model("mknet", n_classes=8, input_len=L, continuum=41, **TINY)
+    x = torch.ones(1, L)
+    x[0, 320:340] = 0.4  # one absorption line, where the tilt below is ~1.26
+    tilt = torch.linspace(0.6, 1.4, L)[None]
+    line_a = m.channels(x)[0, 2, 315:345]
+    line_b = m.channels(x * tilt)[0, 2, 315:345]
+    assert m.channels(x).shape == (1, 3, L)
+    # the raw flux there changes by ~26 %; relative to the pseudo-continuum by a few %
+    assert torch.allclose(line_a, line_b, atol=0.06)
+    assert float(line_a.min()) == pytest.approx(0.4, abs=0.01)
+
+
+def test_fine_model_learns_subtypes_and_reports_their_mean_code():
+    train, val = _set(12, 0), _set(4, 1)
+    cfg = MKNetConfig(epochs=40, batch_size=16, lr=1e-2, code_loss="huber", augment=AugmentConfig(p=0.0),
+                      model_kwargs={**TINY, "fine": True, "continuum": 41, "linear": True})
+    model, hist = train_mknet(train, val, cfg)
+    x = torch.from_numpy(np.stack([val.flux, val.good.astype(np.float32)], 1))
+    h = predict_heads(model, x)
+    assert (h["logits"].argmax(1) == np.array(["OBAFGKMC".index(c) for c in val.cls])).mean() >= 0.9
+    # the subtype distribution's mean is within two subtypes of the truth for most rows
+    assert np.mean(np.abs(h["code_fine"] - val.code) <= 2) >= 0.8
+
+
+def test_zoo_method_fits_any_registered_classifier():
+    train, val, test = _set(8, 0), _set(3, 1), _set(3, 2)
+    m = build_method("zoo:cnn1d_compact", seed=0)
+    m.cfg.epochs = 2
+    out = m.fit(train, val).predict(test)
+    assert out.proba.shape == (len(test), 8)
+    assert np.allclose(out.proba.sum(1), 1, atol=1e-5) and out.code is None
+    with pytest.raises(ValueError, match="unknown model"):
+        build_method("zoo:nope")
+
+
+def test_split_filter_runs_only_named_splits(tmp_path, monkeypatch):
+    import spectype.benchmark.accuracy as acc
+
+    d = _set(10, 0)
+    monkeypatch.setattr(acc, "load_labelled", lambda *a, **k: (d, []))
+    cfg = AccuracyConfig(folds=2, methods=("logreg",), libraries=(), native=(), splits=("heldout/1",))
+    run_accuracy(["unused"], tmp_path / "out", cfg, progress=False)
+    import pandas as pd
+
+    pred = pd.read_parquet(tmp_path / "out" / "predictions.parquet")
+    assert set(pred.fold) == {"heldout/1"}
+    with pytest.raises(ConfigError, match="no split matches"):
+        run_accuracy(["unused"], tmp_path / "out2", AccuracyConfig(folds=2, methods=("logreg",), libraries=(),
+                                                                  native=(), splits=("xrel/DR99",)), progress=False)
