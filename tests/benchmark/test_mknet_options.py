@@ -55,7 +55,7 @@ def test_continuum_channel_ignores_a_smooth_calibration_tilt():
     assert float(line_a.min()) == pytest.approx(0.4, abs=0.01)
 
 
-def test_fine_model_learns_subtypes_and_reports_their_mean_code():
+def test_fine_model_reports_the_subtype_distributions_mean_as_its_code():
     train, val = _set(12, 0), _set(4, 1)
     cfg = MKNetConfig(epochs=40, batch_size=16, lr=1e-2, code_loss="huber", augment=AugmentConfig(p=0.0),
                       model_kwargs={**TINY, "fine": True, "continuum": 41, "linear": True})
@@ -64,7 +64,8 @@ def test_fine_model_learns_subtypes_and_reports_their_mean_code():
     h = predict_heads(model, x)
     assert (h["logits"].argmax(1) == np.array(["OBAFGKMC".index(c) for c in val.cls])).mean() >= 0.9
     # the subtype distribution's mean is within two subtypes of the truth for most rows
-    assert np.mean(np.abs(h["code_fine"] - val.code) <= 2) >= 0.8
+    assert np.mean(np.abs(h["code"] - val.code) <= 2) >= 0.8
+    assert (h["code_err"] > 0).all() and np.isfinite(h["code_err"]).all()
 
 
 def test_zoo_method_fits_any_registered_classifier():

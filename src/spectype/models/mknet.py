@@ -139,13 +139,25 @@ class MKNet(nn.Module):
         e = self.embedding(x)
         h = self.drop(e)
         logits, fine = self._logits(x, h)
-        code = self.code_head(h)
+        reg = self.code_head(h)
+        code, code_logvar = reg[:, 0], reg[:, 1].clamp(-10, 10)
+        if fine is not None:
+            # The type code is the mean of the subtype distribution and its error that
+            # distribution's spread (+ the subtype bin's own width): on the benchmark this
+            # agreed with LAMOST within 2 subtypes more often than the regression head did.
+            p = torch.softmax(fine.float(), 1)
+            k = torch.arange(p.shape[1], device=p.device, dtype=p.dtype) / 10
+            code = (p * k).sum(1)
+            var = (p * (k - code[:, None]) ** 2).sum(1) + 1 / 1200
+            code_logvar = var.log()
         return {
             "logits_raw": logits,
             "fine_logits": fine,
             "logits": logits / self.temperature,
-            "code": code[:, 0],
-            "code_logvar": code[:, 1].clamp(-10, 10),
+            "code": code,
+            "code_logvar": code_logvar,
+            "code_reg": reg[:, 0],
+            "code_logvar_reg": reg[:, 1].clamp(-10, 10),
             "lum_logits": self.lum_head(h),
             "ood_distance": self.ood_distance(e),
             "embedding": e,

@@ -31,17 +31,18 @@ class MKNetConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     label_smoothing: float = 0.05
-    code_weight: float = 0.5
+    code_weight: float = 1.0
     # "nll": Gaussian NLL with a learnt variance on mean and variance together; "huber": a
     # smooth-L1 fit of the mean, the variance fitted by NLL on the detached mean (the NLL alone
     # lets the variance absorb errors and under-fits the mean).
-    code_loss: str = "nll"
+    code_loss: str = "huber"
     lum_weight: float = 0.2
     fine_weight: float = 0.5  # subtype cross-entropy, for models built with fine=True
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
     seed: int = 0
-    model_kwargs: dict = field(default_factory=dict)
+    # The benchmark's pick (docs/accuracy.md): subtype head + pseudo-continuum channel.
+    model_kwargs: dict = field(default_factory=lambda: {"continuum": 101, "fine": True})
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -58,7 +59,7 @@ def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
     loss = F.cross_entropy(out["logits_raw"], y, label_smoothing=cfg.label_smoothing)
     have = torch.isfinite(code)
     if have.any():  # Gaussian NLL on code/10 (one class = 1 unit), learnt variance
-        mu, lv, t = out["code"][have], out["code_logvar"][have], code[have] / 10
+        mu, lv, t = out["code_reg"][have], out["code_logvar_reg"][have], code[have] / 10
         if cfg.code_loss == "huber":
             loss = loss + cfg.code_weight * F.smooth_l1_loss(mu, t, beta=0.1)
             mu = mu.detach()
@@ -85,9 +86,8 @@ def predict_heads(model: MKNet, x: torch.Tensor, batch_size: int = 512) -> dict[
                 continue
             parts.setdefault(k, []).append(v.float().cpu())
     res = {k: torch.cat(v).numpy() for k, v in parts.items()}
-    if "fine_logits" in res:  # the subtype distribution's mean, in code units
-        f = torch.softmax(torch.from_numpy(res["fine_logits"]), 1).numpy()
-        res["code_fine"] = f @ np.arange(f.shape[1], dtype=np.float64)
+    for k in ("code_reg", "code_logvar_reg"):  # training-only: "code" is what the model reports
+        res.pop(k, None)
     if "code" in res:
         res["code"] = res["code"] * 10
         res["code_err"] = np.exp(0.5 * res.pop("code_logvar")) * 10
