@@ -45,7 +45,8 @@ def accuracy_matrix(pred: pd.DataFrame) -> pd.DataFrame:
     pred = pred.assign(kind=_kind(pred.release))
     cols: dict[str, pd.Series] = {}
     held = pred[pred.split == "heldout"]
-    cols["heldout real"] = held[held.kind == "real"].groupby("method").apply(_acc, include_groups=False)
+    if (held.kind == "real").any():  # a cross-release-only run (--splits xrel) has none
+        cols["heldout real"] = held[held.kind == "real"].groupby("method").apply(_acc, include_groups=False)
     for rel in sorted(set(held.release[held.kind == "real"])):
         sub = held[(held.kind == "real") & (held.release == rel)]
         cols[f"heldout {rel}"] = sub.groupby("method").apply(_acc, include_groups=False)
@@ -108,6 +109,9 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
     methods = list(acc.index)
     main = main if main in methods else methods[0]
     held_real = pred[(pred.split == "heldout") & (pred.kind == "real")]
+    scope = "held-out real spectra"
+    if not len(held_real):  # cross-release only: its real test rows stand in for the detail tables
+        held_real, scope = pred[(pred.split == "xrel") & (pred.kind == "real")], "cross-release real spectra"
     lines = ["# Accuracy on real spectra", "",
              f"{meta.get('n_rows')} rows; {meta.get('n_skipped')} skipped; {meta.get('seconds', 0):.0f} s.", "",
              "## Accuracy by method and evaluation set", "",
@@ -133,14 +137,14 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
                          "|code err|<=2": s["subtype"].get("within2", np.nan),
                          "code MAE": s["subtype"].get("mae", np.nan), "flagged OOD": s["ood_fraction"]}
                         for m, s in summary["methods"].items()])
-    lines += ["## Held-out real spectra: calibration and subtypes", "", markdown_table(cal, ".3f"), ""]
-    plot_reliability(tables, out / "reliability.png", "held-out real spectra")
+    lines += [f"## {scope.capitalize()}: calibration and subtypes", "", markdown_table(cal, ".3f"), ""]
+    plot_reliability(tables, out / "reliability.png", scope)
     d = held_real[held_real.method == main]
-    lines += [f"## `{main}`, held-out real spectra, per class", "", markdown_table(per_class(d), ".3f"), "",
+    lines += [f"## `{main}`, {scope}, per class", "", markdown_table(per_class(d), ".3f"), "",
               f"## `{main}`, per subtype (truth)", "", markdown_table(by_subtype(d), ".3f"), "",
               f"## `{main}`, per SNR bin (i band, else g)", "", markdown_table(by_snr(d), ".3f"), ""]
     if base:
-        b = acc.loc[base, "heldout real"].idxmax()
+        b = acc.loc[base].mean(axis=1).idxmax() if "heldout real" not in acc else acc.loc[base, "heldout real"].idxmax()
         db = held_real[held_real.method == b]
         lines += [f"## best baseline `{b}`, per subtype", "", markdown_table(by_subtype(db), ".3f"), ""]
     lib = pred[(pred.split == "heldout") & (pred.kind != "real") & (pred.method == main)]
@@ -155,8 +159,31 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
     idx = {c: i for i, c in enumerate(CLASSES)}
     if len(d):
         cm = confusion_counts(d.true_class.map(idx).to_numpy(), d.pred_class.map(idx).to_numpy(), len(CLASSES))
-        plot_confusion(cm, list(CLASSES), out / "confusion.png", title=f"{main}, held-out real (n={len(d)})")
+        plot_confusion(cm, list(CLASSES), out / "confusion.png", title=f"{main}, {scope} (n={len(d)})")
         write_confusion_csv(cm, list(CLASSES), out / "confusion.csv")
     (out / "summary.md").write_text("\n".join(lines))
     (out / "metrics.json").write_text(json.dumps(summary, indent=2, default=float))
     return summary
+
+
+def merge_runs(runs, out: str | Path) -> dict:
+    """One report from several `benchmark accuracy` output folders (e.g. `--splits heldout` and
+    `--splits xrel` run side by side). A (split, method, row) present in two runs keeps the later
+    run's prediction."""
+    frames, metas = [], []
+    for r in runs:
+        r = Path(r)
+        if not (r / "predictions.parquet").is_file():
+            from ..errors import ConfigError
+
+            raise ConfigError(f"{r} has no predictions.parquet; pass folders written by `spectype benchmark accuracy`")
+        frames.append(pd.read_parquet(r / "predictions.parquet"))
+        metas.append(json.loads((r / "run.json").read_text()) if (r / "run.json").is_file() else {})
+    pred = pd.concat(frames, ignore_index=True).drop_duplicates(["fold", "method", "row"], keep="last")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pred.to_parquet(out / "predictions.parquet")
+    meta = {"n_rows": max((m.get("n_rows") or 0) for m in metas), "n_skipped": max((m.get("n_skipped") or 0) for m in metas),
+            "seconds": sum(m.get("seconds", 0) for m in metas), "merged_from": [str(r) for r in runs]}
+    (out / "run.json").write_text(json.dumps(meta, indent=2, default=str))
+    return write_report(pred, out, meta)

@@ -62,6 +62,21 @@ def accuracy_cmd(
     typer.echo(f"wrote {out / 'summary.md'}")
 
 
+@bench_app.command("report")
+def report_cmd(
+    runs: list[Path] = typer.Argument(..., help="Output folders of `spectype benchmark accuracy`."),
+    out: Path = opt.output(help="Folder for the merged predictions.parquet, summary.md and figures."),
+) -> None:
+    """One report from several runs, e.g. held-out and cross-release splits run in parallel."""
+    from ..benchmark.report import merge_runs
+
+    try:
+        merge_runs(runs, out)
+    except SpectypeError as e:
+        fail(e)
+    typer.echo(f"wrote {out / 'summary.md'}")
+
+
 @bench_app.command("train-release")
 def train_release_cmd(
     inputs: list[Path] = typer.Argument(..., help="Labelled spectra: files, folders or a catalogue."),
