@@ -15,9 +15,9 @@ from spectype.models.registry import create_model
 from spectype.train.augment import AugmentConfig
 from spectype.train.mknet import MKNetConfig, predict_heads, train_mknet
 
-L = 400
+L = 600
 TINY = {"channels": (4, 8), "kernels": (5, 3), "pool_strides": (4, 4), "hidden": 16}
-CENTRE = {"A": 80, "F": 160, "G": 240, "K": 320}
+CENTRE = {"A": 60, "F": 200, "G": 340, "K": 480}
 
 
 def _set(n: int = 12, seed: int = 0) -> LabelledSet:
@@ -27,7 +27,7 @@ def _set(n: int = 12, seed: int = 0) -> LabelledSet:
     for cls, centre in CENTRE.items():
         for i in range(n):
             sub = i % 4  # subtype 0-3: the line moves with it, so subtypes are learnable
-            f = 1.0 - 0.6 * np.exp(-0.5 * ((x - centre - 8 * sub) / 4.0) ** 2) + rng.normal(0, 0.01, L)
+            f = 1.0 - 0.6 * np.exp(-0.5 * ((x - centre - 25 * sub) / 5.0) ** 2) + rng.normal(0, 0.01, L)
             rows.append({"path": f"{cls}{i}", "index": 0, "flux": f.astype(np.float32), "good": np.ones(L, bool),
                          "ivar": np.full(L, 1e4, np.float32), "cls": cls, "code": 10.0 * "OBAFGKM".index(cls) + sub,
                          "lum": "V", "snr": 50.0, "release": "DR10", "name": f"DESIG:{cls}{i}",
@@ -45,10 +45,10 @@ def test_fine_head_class_logit_is_logsumexp_of_its_subtypes():
 def test_continuum_channel_ignores_a_smooth_calibration_tilt():
     m = create_model("mknet", n_classes=8, input_len=L, continuum=41, **TINY)
     x = torch.ones(1, L)
-    x[0, 320:340] = 0.4  # one absorption line, where the tilt below is ~1.26
+    x[0, 480:500] = 0.4  # one absorption line, where the tilt below is ~1.26
     tilt = torch.linspace(0.6, 1.4, L)[None]
-    line_a = m.channels(x)[0, 2, 315:345]
-    line_b = m.channels(x * tilt)[0, 2, 315:345]
+    line_a = m.channels(x)[0, 2, 475:505]
+    line_b = m.channels(x * tilt)[0, 2, 475:505]
     assert m.channels(x).shape == (1, 3, L)
     # the raw flux there changes by ~26 %; relative to the pseudo-continuum by a few %
     assert torch.allclose(line_a, line_b, atol=0.06)
@@ -57,7 +57,7 @@ def test_continuum_channel_ignores_a_smooth_calibration_tilt():
 
 def test_fine_model_reports_the_subtype_distributions_mean_as_its_code():
     train, val = _set(12, 0), _set(4, 1)
-    cfg = MKNetConfig(epochs=40, batch_size=16, lr=1e-2, code_loss="huber", augment=AugmentConfig(p=0.0),
+    cfg = MKNetConfig(epochs=60, batch_size=16, lr=5e-3, code_loss="huber", augment=AugmentConfig(p=0.0),
                       model_kwargs={**TINY, "fine": True, "continuum": 41, "linear": True})
     model, hist = train_mknet(train, val, cfg)
     x = torch.from_numpy(np.stack([val.flux, val.good.astype(np.float32)], 1))

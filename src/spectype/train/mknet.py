@@ -171,7 +171,7 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
         history.append({"epoch": epoch, "loss": total / len(y), "val_acc": acc})
         if progress is not None:
             progress(history[-1])
-        if not acc <= best_acc:  # NaN (no val rows) keeps the last epoch
+        if not acc < best_acc:  # ties go to the later (more annealed) epoch; NaN (no val rows) keeps the last
             best, best_acc = copy.deepcopy(model.state_dict()), acc
     model.load_state_dict(best)
     if len(yv):
