@@ -155,6 +155,8 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
         "gan_eval_lcgan.md",
         "gan_eval_sgan.csv",
         "runs.csv",
+        "arm_runs.csv",
+        "significance.md",
         "sweep.csv",
         "fig_accuracy_vs_iteration.png",
         "fig_gan_eval_vs_iteration.png",
@@ -162,8 +164,17 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
         "report.md",
     ):
         assert (tmp_path / name).stat().st_size > 0, name
-    table = pd.read_csv(tmp_path / "table.csv")
+    table = pd.read_csv(tmp_path / "arms.csv")
     assert list(table["n_seeds"]) == [2, 2, 2, 2]
+    # The four arms also go through experiments.summary, as table3/table4 do.
+    shared = pd.read_csv(tmp_path / "table.csv")
+    assert list(shared["row"]) == ["a_replication", "b_lcgan", "c_sgan", "d_simulator"]
+    assert list(shared["n_runs"]) == [2, 2, 2, 2] and shared["mean_acc"].between(0, 1).all()
+    assert "93.67" in (tmp_path / "table.md").read_text()
+    sig = pd.read_csv(tmp_path / "significance.csv")
+    assert len(sig) == 6  # every pair of the four arms
+    pc = pd.read_csv(tmp_path / "per_class.csv")
+    assert set(pc["class"]) == set(CLASSES) and pc["f1"].between(0, 1).all()
     assert (
         table["accuracy_median"].between(0, 1).all()
         and table["O_recall_median"].between(0, 1).all()
@@ -192,7 +203,7 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
             assert set(cfg["training_groups"]) <= set(split["train"]["O"])
 
     # Arms differ only in the O augmentation: the same training size per class.
-    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs = pd.read_csv(tmp_path / "arm_runs.csv")
     assert (runs["n_train"] == 4 * TINY["n_per_class"]).all()
     assert (runs.loc[runs["run"] == "a_replication", "n_augment"] == 0).all()
     assert (runs.loc[runs["run"] == "d_simulator", "n_augment"] > 0).all()

@@ -95,6 +95,11 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=False)
 
 
+def _describe(proto: Protocol, profile: str) -> str:
+    prof = proto.profiles.get(profile)
+    return prof.description.strip() if prof else "settings given by the caller"
+
+
 def write_summary(
     proto: Protocol, results: list[dict], failures: list[dict], out_dir: Path, *,
     profile: str, data: str, seeds: list[int], command: str, rows: list[str] | None = None,
@@ -128,7 +133,7 @@ def write_summary(
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = [
-        f"- data: `{data}`", f"- profile: `{profile}` ({proto.profiles[profile].description.strip()})",
+        f"- data: `{data}`", f"- profile: `{profile}` ({_describe(proto, profile)})",
         f"- seeds: {seeds} (seed k: initialisation k and grouped split k)",
         f"- command: `{command}`", f"- written: {when}",
     ]
