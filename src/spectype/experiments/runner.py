@@ -281,7 +281,7 @@ def reproduce(
 
     summary = write_summary(
         proto, results, failures, out_dir, profile=profile, data=str(data), seeds=seed_list,
-        command=command, rows=row_names,
+        command=command, rows=row_names, split_order=split_order,
     )
     _print_table(con, proto, summary["table"])
     return ReproduceResult(
