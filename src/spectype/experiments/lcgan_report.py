@@ -323,7 +323,7 @@ def write_outputs(
     report = [
         "# O-star recognition with GAN augmentation (Yang et al. 2021), held-out source stars",
         "",
-        f"- profile: `{profile}`, seeds: {seeds}, wall time: {seconds:.0f} s",
+        f"- profile: `{profile}`, seeds: {seeds}, wall time of this call: {seconds:.0f} s (reused steps cost nothing)",
         f"- command: `{command}`" if command else "- command: (library call)",
         f"- pool: {len(pool.flux)} simulated spectra x {pool.flux.shape[1]} px; "
         f"recogniser classes {', '.join(CLASSES)}, {cfg['n_per_class']} training rows per class",
