@@ -39,3 +39,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf out .pytest_cache
+
+# One GPU, under 10 minutes: throughput, table4 paper seed 0, LCGAN paper seed 0 (docs/reproduction.md).
+GPU_PACK ?= out/real/lamost.h5
+.PHONY: gpu-check
+gpu-check: $(STAMP)
+	$(PY) -m benchmarks.gpu_check --pack $(GPU_PACK) --data-root $(SHARED) --out out/gpu_check

@@ -128,6 +128,14 @@ def test_unknown_setting_is_refused():
         resolve_profile("huge")
 
 
+def test_profiles_come_from_the_protocol_file():
+    quick, faithful = resolve_profile("quick"), resolve_profile("faithful")
+    assert quick["recogniser"] == {"widths": [4, 8, 16, 32], "blocks": [1, 1, 1, 1], "epochs": 5,
+                                   "batch_size": 64, "lr": 2e-3}
+    assert faithful["recogniser"]["lr"] == 1e-4  # the paper's Adam rate (Sec. 3.3)
+    assert faithful["n_per_class"] == resolve_profile("paper")["n_per_class"]  # extends: paper
+
+
 def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
     sources, profiles, dists = inputs
     kw = dict(
@@ -147,6 +155,8 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
         "gan_eval_lcgan.md",
         "gan_eval_sgan.csv",
         "runs.csv",
+        "arm_runs.csv",
+        "significance.md",
         "sweep.csv",
         "fig_accuracy_vs_iteration.png",
         "fig_gan_eval_vs_iteration.png",
@@ -154,8 +164,17 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
         "report.md",
     ):
         assert (tmp_path / name).stat().st_size > 0, name
-    table = pd.read_csv(tmp_path / "table.csv")
+    table = pd.read_csv(tmp_path / "arms.csv")
     assert list(table["n_seeds"]) == [2, 2, 2, 2]
+    # The four arms also go through experiments.summary, as table3/table4 do.
+    shared = pd.read_csv(tmp_path / "table.csv")
+    assert list(shared["row"]) == ["a_replication", "b_lcgan", "c_sgan", "d_simulator"]
+    assert list(shared["n_runs"]) == [2, 2, 2, 2] and shared["mean_acc"].between(0, 1).all()
+    assert "93.67" in (tmp_path / "table.md").read_text()
+    sig = pd.read_csv(tmp_path / "significance.csv")
+    assert len(sig) == 6  # every pair of the four arms
+    pc = pd.read_csv(tmp_path / "per_class.csv")
+    assert set(pc["class"]) == set(CLASSES) and pc["f1"].between(0, 1).all()
     assert (
         table["accuracy_median"].between(0, 1).all()
         and table["O_recall_median"].between(0, 1).all()
@@ -172,49 +191,38 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
     assert len(ge) == 4 and ge["gan_train"].between(0, 1).all()
 
     # No test star was seen by a GAN (checkpoint training_groups) or a recogniser (split).
+    runs_dir = {m: sorted((tmp_path / "steps" / f"gan_{m}").iterdir()) for m in ("lcgan", "sgan")}
     for seed in range(2):
         split = json.loads((tmp_path / "splits" / f"seed{seed}.json").read_text())
         test = {g for gs in split["test"].values() for g in gs}
         train = {g for gs in split["train"].values() for g in gs}
         assert test and not test & train
         for gan in ("lcgan", "sgan"):
-            cfg = json.loads(
-                (
-                    tmp_path
-                    / "gan"
-                    / gan
-                    / f"seed{seed}"
-                    / "checkpoints"
-                    / "iter_000004"
-                    / "config.json"
-                ).read_text()
-            )
+            (run,) = [r for r in runs_dir[gan] if _settings(r)["seed"] == seed]
+            cfg = json.loads((run / "checkpoints" / "iter_000004" / "config.json").read_text())
             assert set(cfg["training_groups"]) <= set(split["train"]["O"])
 
     # Arms differ only in the O augmentation: the same training size per class.
-    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs = pd.read_csv(tmp_path / "arm_runs.csv")
     assert (runs["n_train"] == 4 * TINY["n_per_class"]).all()
     assert (runs.loc[runs["run"] == "a_replication", "n_augment"] == 0).all()
     assert (runs.loc[runs["run"] == "d_simulator", "n_augment"] > 0).all()
 
-    before = (tmp_path / "runs" / "a_replication" / "seed0" / "result.json").stat().st_mtime_ns
-    ckpt = tmp_path / "gan" / "lcgan" / "seed0" / "checkpoints" / "iter_000004" / "config.json"
-    ckpt_before = ckpt.stat().st_mtime_ns
+    # Every recogniser, GAN run and evaluation is a step; a second call reuses all of them.
+    steps = {p: p.stat().st_mtime_ns for p in (tmp_path / "steps").glob("*/*/settings.json")}
+    assert len([p for p in steps if p.parent.parent.name == "recogniser"]) == len(runs)
     res2 = run_lcgan_protocol(tmp_path, "quick", **kw)
-    assert (
-        tmp_path / "runs" / "a_replication" / "seed0" / "result.json"
-    ).stat().st_mtime_ns == before
-    assert ckpt.stat().st_mtime_ns == ckpt_before  # the GAN was reused
+    assert {p: p.stat().st_mtime_ns for p in steps} == steps
     pd.testing.assert_frame_equal(res2["table"], res["table"])
 
-    # A GAN run made on other training stars (as after a change of libraries) is not reused.
-    marker = tmp_path / "gan" / "lcgan" / "seed0" / "settings.json"
-    stale = json.loads(marker.read_text())
-    stale["training_groups"] = ["some-other-star"]
-    marker.write_text(json.dumps(stale))
-    run_lcgan_protocol(tmp_path, "quick", **kw)
-    assert ckpt.stat().st_mtime_ns != ckpt_before
-    assert json.loads(marker.read_text())["training_groups"] != ["some-other-star"]
+    # Another GAN setting is another step folder: nothing made with the old one is reused.
+    other_gan = {**TINY, "gan": {**TINY["gan"], "noise_dim": 8}}
+    run_lcgan_protocol(tmp_path, "quick", **{**kw, "seeds": 1, "overrides": other_gan})
+    assert len(list((tmp_path / "steps" / "gan_lcgan").iterdir())) == 3
+
+
+def _settings(folder):
+    return json.loads((folder / "settings.json").read_text())
 
 
 def test_split_stars_assigns_a_two_class_star_by_its_majority():

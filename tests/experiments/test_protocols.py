@@ -16,7 +16,22 @@ def test_builtin_tables_name_registered_models():
     known = set(list_models())
     for proto in (t3, t4):
         assert {r.model for r in proto.rows.values()} <= known
-        assert set(proto.profiles) == {"quick", "paper"}
+        assert set(proto.profiles) == {"quick", "paper", "faithful"}
+        # faithful = paper + the authors' early stopping (docs/reproduction.md, departures)
+        faithful, paper = proto.profiles["faithful"], proto.profiles["paper"]
+        assert faithful.train == {**paper.train, "early_stopping": 5}
+        assert faithful.model_kwargs == paper.model_kwargs
+
+
+def test_profile_extends_refuses_unknown_and_loops(tmp_path):
+    base = "name: x\nrows: {r: {model: cnn1d_none}}\nprofiles:\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(base + "  a: {extends: nowhere}\n")
+    with pytest.raises(ConfigError, match="extends unknown profile 'nowhere'"):
+        load_protocol(bad)
+    bad.write_text(base + "  a: {extends: b}\n  b: {extends: a}\n")
+    with pytest.raises(ConfigError, match="in a loop"):
+        load_protocol(bad)
 
 
 def test_profiles_resolve_to_valid_train_configs(tmp_path):

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from spectype.errors import ConfigError
-from spectype.gan import GanConfig, evaluate_checkpoints, gan_train_test, train_gan
+from spectype.gan import evaluate_checkpoints, gan_train_test
 from spectype.gan.evaluate import grouped_holdout
+from spectype.train.gan import GanConfig, train_gan
 
 from .conftest import synthetic_class
 

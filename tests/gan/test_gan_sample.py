@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from spectype.errors import ModelLoadError
-from spectype.gan import GanConfig, load_generator, sample, sample_to_file, train_gan
+from spectype.gan import load_generator, sample, sample_to_file
+from spectype.train.gan import GanConfig, train_gan
 
 from .conftest import L, synthetic_class
 

@@ -8,8 +8,14 @@ import pytest
 import torch
 
 from spectype.errors import ConfigError
-from spectype.gan import GanConfig, list_checkpoints, train_gan
-from spectype.gan.train import build_gan, make_optimizers, train_step
+from spectype.train.gan import (
+    GanConfig,
+    build_gan,
+    list_checkpoints,
+    make_optimizers,
+    train_gan,
+    train_step,
+)
 
 from .conftest import L, synthetic_class
 

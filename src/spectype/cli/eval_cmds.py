@@ -44,13 +44,14 @@ def reproduce_cmd(
     data: Path = typer.Option(None, "--data", help="HDF5 pack (all rows are re-split per seed). For lcgan, the same as --data-root."),
     data_root: Path = opt.data_root("lcgan only: " + opt.DATA_ROOT_HELP),
     seeds: int = typer.Option(10, "--seeds", help="Number of seeds: runs seeds 0..N-1 (the paper: 10)."),
-    profile: str = typer.Option("quick", "--profile", help="quick (CPU, minutes) or paper (GPU, the paper's settings)."),
+    profile: str = typer.Option("quick", "--profile", help="quick (CPU, minutes), paper (GPU, the paper's scale) or faithful (paper + the paper's own departures; see docs/reproduction.md)."),
     out: Path = opt.output(None, help="Output folder (default runs/reproduce/TABLE-PROFILE)."),
     rows: str = typer.Option(None, "--rows", help="Comma-separated rows, e.g. mm_1d,mm_all (default: all)."),
     epochs: int = typer.Option(None, "--epochs", help="Override the profile's epochs."),
     device: str = opt.device(),
     set_: list[str] = typer.Option([], "--set", "-s", help="Extra training override key=value (wins over the profile)."),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="Per-epoch progress bars."),
+    split_order: str = typer.Option("split-then-replicate", "--split-order", help="split-then-replicate (grouped split, then replication of train only) or replicate-then-split (the paper's order: copies reach the test set; measures the leak)."),
 ) -> None:
     """Run a paper table over N seeds: mean ± std accuracy, per-class F1, Cohen's d and power.
 
@@ -69,7 +70,8 @@ def reproduce_cmd(
     row_list = [r.strip() for r in rows.split(",") if r.strip()] if rows else None
     try:
         res = reproduce(table, data, seeds=seeds, profile=profile, out=out, rows=row_list,
-                        epochs=epochs, device=device, overrides=list(set_), progress=progress)
+                        epochs=epochs, device=device, overrides=list(set_), progress=progress,
+                        split_order=split_order)
     except SpectypeError as exc:
         fail(str(exc))
     typer.echo(f"tables: {res.files['table_md']} (and runs.csv, per_class.md, significance.md)")

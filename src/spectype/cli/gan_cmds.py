@@ -53,7 +53,8 @@ def train_cmd(
     quiet: bool = opt.quiet(),
 ) -> None:
     """Train a GAN on the spectra of one class of a pack."""
-    from ..gan import GanConfig, read_class, train_gan
+    from ..gan import read_class
+    from ..train.gan import GanConfig, train_gan
 
     try:
         g_kw, d_kw = (
@@ -115,8 +116,9 @@ def evaluate_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """GAN-train / GAN-test (NuSVC) for every checkpoint of a run: gan_eval.csv and gan_eval.md."""
-    from ..gan import evaluate_checkpoints, list_checkpoints, read_class
+    from ..gan import evaluate_checkpoints, read_class
     from ..gan.folder import read_gan_config
+    from ..train.gan import list_checkpoints
 
     try:
         checkpoints = list_checkpoints(run)

@@ -10,9 +10,10 @@
    (d) + more simulations of the train-split O stars - and test on the held-out stars;
 5. also train (b)/(c) on samples of every earlier checkpoint (accuracy vs iteration, Fig. 7).
 
-Every (arm, seed) writes `runs/<arm>/seed<k>/result.json` atomically and is skipped when it
-exists with the same settings, so re-running the same call resumes. GAN runs resume the same way
-(a finished run folder is reused). Summary files are rewritten from all results at the end.
+Arms and profiles live in `protocols/lcgan.yaml`. Every step - the pool, each GAN run, each
+GAN evaluation, each (arm, seed) recogniser - is a folder of the step cache (`spectype.cache`,
+`OUT/steps/<step>/<hash of its settings>/`), so re-running the same call resumes and a changed
+setting never reuses a stale result. Summary files are rewritten from all results at the end.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import copy
 import json
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -29,95 +29,42 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write_text
+from ..cache import step
 from ..datasets.split import balance_by_replication
 from ..errors import ConfigError
+from ..runtime import resolve_device
+from ..train.gan import list_checkpoints
 from .lcgan_data import CLASSES, SpectrumPool, count_o_stars, rows_of, simulate_pool, split_stars
 from .lcgan_recognise import fit_recogniser, predict, recognition_metrics
 from .lcgan_report import ARM_LABELS
+from .protocols import load_protocol
 
 log = logging.getLogger("spectype.experiments.lcgan")
 
 ARMS = tuple(ARM_LABELS)  # a_replication, b_lcgan, c_sgan, d_simulator
 GAN_OF_ARM = {"b_lcgan": "lcgan", "c_sgan": "sgan"}
+PROTOCOL = "lcgan"  # experiments/protocols/lcgan.yaml: arms and profiles
+STEPS = "steps"  # the step cache under the output folder (spectype.cache)
 
-# Sizes per profile. `n_per_class` is the training size of every class in every arm: F/G/K are
-# topped up by replication; O holds the train-split simulations plus (n_per_class - that many)
-# augmentation rows (replicas, GAN samples or extra simulations), so only the O content differs.
-PROFILES: dict[str, dict] = {
-    "quick": {
-        "libraries": ["stelib", "boss"],
-        "n_profiles": 40,
-        "bin_pixels": 4,  # 3700 -> 925 px: the CPU profile trades resolution for speed
-        "o_draws_per_star": 20,  # ~7 train stars x 20 ~ the paper's 150 real O training spectra
-        "o_extra_draws_per_star": 60,
-        "other_per_class": 500,
-        "test_fraction": 0.3,
-        "n_per_class": 250,
-        "gan": {
-            "iters": 300,
-            "checkpoint_every": 150,
-            "batch_size": 32,
-            "noise_dim": 100,
-            "lcgan": {
-                "generator_kwargs": {"channels": [8, 4]},
-                "discriminator_kwargs": {"channels": [8, 16, 32]},
-            },
-            "sgan": {
-                "generator_kwargs": {"hidden": [64, 128]},
-                "discriminator_kwargs": {"hidden": [128, 64]},
-            },
-        },
-        "gan_eval_n": 200,
-        "recogniser": {
-            "widths": [4, 8, 16, 32],
-            "blocks": [1, 1, 1, 1],
-            "epochs": 5,
-            "batch_size": 64,
-            "lr": 2e-3,
-        },
-        "sweep_seeds": None,  # None: every seed trains a recogniser at every checkpoint
-        # On a shared 2-core CPU, one intra-op thread is several times faster than two.
-        "torch_threads": 1,
-    },
-    "paper": {
-        "libraries": ["stelib", "boss"],
-        "n_profiles": 200,
-        "bin_pixels": 1,
-        "o_draws_per_star": 20,
-        "o_extra_draws_per_star": 2000,  # enough for ~10,000 extra O simulations from ~7 train stars
-        "other_per_class": 14500,  # ~70% in train -> ~10,000 per class without replication
-        "test_fraction": 0.3,
-        "n_per_class": 10000,  # ~9,860 generated O spectra + the train-split simulations
-        "gan": {
-            "iters": 3000,
-            "checkpoint_every": 250,
-            "batch_size": 64,
-            "noise_dim": 900,
-            "lcgan": {"generator_kwargs": {}, "discriminator_kwargs": {}},
-            "sgan": {"generator_kwargs": {}, "discriminator_kwargs": {}},
-        },
-        "gan_eval_n": 1000,
-        "recogniser": {
-            "widths": [16, 32, 64, 128],
-            "blocks": [2, 2, 2, 2],
-            "epochs": 30,
-            "batch_size": 256,
-            "lr": 1e-3,
-        },
-        "sweep_seeds": 3,  # the Fig. 7 sweep on the first 3 seeds only (GPU time)
-        "torch_threads": None,  # None: leave torch's default
-    },
-}
+
+def profile_settings(profile: str) -> dict:
+    """One profile of lcgan.yaml as the flat settings dict the steps read: the `study` block
+    plus `recogniser` (RAC-Net widths/blocks and the epochs, batch size and lr it trains with)."""
+    proto = load_protocol(PROTOCOL)
+    if profile not in proto.profiles:
+        raise ConfigError(
+            f"unknown lcgan profile {profile!r}; choose one of {', '.join(proto.profiles)}"
+        )
+    prof = proto.profiles[profile]
+    return {
+        **copy.deepcopy(prof.study),
+        "recogniser": {**prof.model_kwargs.get("all", {}), **prof.train},
+    }
 
 
 def resolve_profile(profile: str | dict, overrides: dict | None = None) -> dict:
     """The profile's settings with `overrides` merged in (nested dicts merge key by key)."""
-    if isinstance(profile, dict):
-        base = copy.deepcopy(profile)
-    elif profile in PROFILES:
-        base = copy.deepcopy(PROFILES[profile])
-    else:
-        raise ConfigError(f"unknown lcgan profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    base = copy.deepcopy(profile) if isinstance(profile, dict) else profile_settings(profile)
 
     def merge(d: dict, o: dict, where: str) -> None:
         for k, v in o.items():
@@ -132,174 +79,101 @@ def resolve_profile(profile: str | dict, overrides: dict | None = None) -> dict:
     return base
 
 
-def _device(device: str) -> str:
-    if device == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 # ----------------------------------------------------------------------------------------- data
-def _pool_settings(cfg: dict) -> dict:
-    keys = (
-        "libraries",
-        "n_profiles",
-        "bin_pixels",
-        "o_draws_per_star",
-        "o_extra_draws_per_star",
-        "other_per_class",
-    )
-    return {k: cfg[k] for k in keys}
+POOL_KEYS = (
+    "libraries", "n_profiles", "bin_pixels", "o_draws_per_star", "o_extra_draws_per_star",
+    "other_per_class",
+)
 
 
-def load_or_simulate_pool(
-    out_dir: Path, cfg: dict, data_root, sources=None, profiles=None, dists=None, say=print
-) -> tuple[SpectrumPool, pd.DataFrame]:
-    """The pool (cached as data/pool.npz with its settings) and the O source-star counts."""
-    data_dir = out_dir / "data"
-    settings = _pool_settings(cfg)
-    pool_path, meta_path, counts_path = (
-        data_dir / "pool.npz",
-        data_dir / "pool.json",
-        data_dir / "o_stars.csv",
-    )
-    if pool_path.is_file() and meta_path.is_file() and counts_path.is_file():
-        if json.loads(meta_path.read_text()) == settings:
-            say(f"pool: reusing {pool_path}")
-            return SpectrumPool.load(pool_path), pd.read_csv(counts_path, keep_default_na=False)
+def pool_step(out_dir: Path, cfg: dict, data_root, sources=None, profiles=None, dists=None,
+              say=print) -> tuple[Path, SpectrumPool, pd.DataFrame]:
+    """The simulated pool (step 'pool': pool.npz, o_stars.csv) and the O source-star counts."""
     from ..runtime import data_root as resolve_data_root
-    from ..simulate import (
-        RealDistributions,
-        load_noise_profiles_from,
-        load_sources,
-    )
 
-    root = resolve_data_root(data_root)
-    workers = min(2, os.cpu_count() or 1)
-    if sources is None:
-        say(
-            f"pool: reading O/F/G/K source stars from {root / 'libraries'} ({', '.join(cfg['libraries'])})"
+    root = None if sources is not None and profiles is not None and dists is not None else (
+        resolve_data_root(data_root))
+    given = None if sources is None else sorted(s.key for s in sources)
+    settings = {k: cfg[k] for k in POOL_KEYS} | {"data_root": str(root), "sources": given}
+
+    def build(tmp: Path) -> None:
+        from ..simulate import RealDistributions, load_noise_profiles_from, load_sources
+
+        workers = min(2, os.cpu_count() or 1)
+        srcs = sources
+        if srcs is None:
+            say(f"pool: reading O/F/G/K stars from {root / 'libraries'} ({', '.join(cfg['libraries'])})")
+            srcs = load_sources(tuple(cfg["libraries"]), root / "libraries", CLASSES, 1800.0, workers)
+        counts = count_o_stars(root if sources is None else None, srcs)
+        profs = profiles or load_noise_profiles_from(root / "lamost", cfg["n_profiles"], 0, workers)
+        ds = dists or RealDistributions.from_params_csv(root / "lamost" / "dr10_params.csv")
+        t0 = time.time()
+        pool = simulate_pool(
+            srcs, profs, ds, o_draws_per_star=cfg["o_draws_per_star"],
+            o_extra_draws_per_star=cfg["o_extra_draws_per_star"],
+            other_per_class=cfg["other_per_class"], seed=0, bin_pixels=cfg["bin_pixels"],
         )
-        sources = load_sources(
-            tuple(cfg["libraries"]), root / "libraries", CLASSES, 1800.0, workers
-        )
-        counts = count_o_stars(root, sources)
-    else:
-        counts = count_o_stars(None, sources)
-    if profiles is None:
-        profiles = load_noise_profiles_from(root / "lamost", cfg["n_profiles"], 0, workers)
-    if dists is None:
-        dists = RealDistributions.from_params_csv(root / "lamost" / "dr10_params.csv")
-    t0 = time.time()
-    pool = simulate_pool(
-        sources,
-        profiles,
-        dists,
-        o_draws_per_star=cfg["o_draws_per_star"],
-        o_extra_draws_per_star=cfg["o_extra_draws_per_star"],
-        other_per_class=cfg["other_per_class"],
-        seed=0,
-        bin_pixels=cfg["bin_pixels"],
-    )
-    say(
-        f"pool: {len(pool.flux)} spectra x {pool.flux.shape[1]} px simulated in {time.time() - t0:.0f}s"
-    )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    pool.save(pool_path)
-    atomic_write_text(counts_path, counts.to_csv(index=False))
-    atomic_write_text(meta_path, json.dumps(settings, sort_keys=True))
-    return pool, counts
+        say(f"pool: {len(pool.flux)} spectra x {pool.flux.shape[1]} px in {time.time() - t0:.0f}s")
+        pool.save(tmp / "pool.npz")
+        atomic_write_text(tmp / "o_stars.csv", counts.to_csv(index=False))
+
+    folder = step(out_dir / STEPS, "pool", settings, build)
+    counts = pd.read_csv(folder / "o_stars.csv", keep_default_na=False)
+    return folder, SpectrumPool.load(folder / "pool.npz"), counts
 
 
 # ------------------------------------------------------------------------------------------ GANs
-def train_or_reuse_gan(
-    model: str,
-    pool: SpectrumPool,
-    o_train: np.ndarray,
-    cfg: dict,
-    seed: int,
-    run_dir: Path,
-    device: str,
-    progress: bool,
-) -> list[Path]:
-    """Checkpoint folders of `model` trained on pool rows `o_train` (reused when complete).
+def gan_step(model: str, pool: SpectrumPool, pool_key: str, o_train: np.ndarray, cfg: dict,
+             seed: int, out_dir: Path, device: str, progress: bool) -> Path:
+    """The run folder of `model` trained on pool rows `o_train` (step 'gan_<model>').
 
-    A run is reused or resumed only if it was made with the same GAN settings on the same
-    training stars; otherwise it is deleted first. (Changing, say, the libraries changes the
-    star split, and a stale generator could then have seen stars that are now test stars.)
+    The training stars are part of the settings: a run made on another split (say after a
+    change of libraries) is never reused, since its generator could have seen today's test stars.
     """
-    from ..gan import GanConfig, list_checkpoints, train_gan
+    from ..train.gan import GanConfig, train_gan
 
     g = cfg["gan"]
-    settings = json.loads(json.dumps({
-        "model": model, "gan": g, "seed": seed, "n_rows": len(o_train),
+    settings = {
+        "model": model, "gan": g, "seed": seed, "pool": pool_key, "n_rows": len(o_train),
         "training_groups": sorted({str(x) for x in pool.group[o_train]}),
-    }))
-    marker = run_dir / "settings.json"
-    if run_dir.exists() and (not marker.is_file() or json.loads(marker.read_text()) != settings):
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(marker, json.dumps(settings, indent=1))
-    ckpts = list_checkpoints(run_dir)
-    if ckpts and ckpts[-1].name == f"iter_{g['iters']:06d}":
-        return ckpts
-    gcfg = GanConfig(
-        model=model,
-        out=str(run_dir),
-        iters=g["iters"],
-        batch_size=g["batch_size"],
-        checkpoint_every=g["checkpoint_every"],
-        seed=seed,
-        noise_dim=g["noise_dim"],
-        generator_kwargs=dict(g[model]["generator_kwargs"]),
-        discriminator_kwargs=dict(g[model]["discriminator_kwargs"]),
-        class_name="O",
-        class_names=list(CLASSES),
-        device=device,
-        progress=progress,
-        n_plot=3,
-    )
-    return train_gan(
-        pool.flux[o_train],
-        gcfg,
-        groups=pool.group[o_train],
-        wavelength=pool.wavelength,
-        source="lcgan experiment pool",
-    ).checkpoints
+    }
+
+    def build(tmp: Path) -> None:
+        gcfg = GanConfig(
+            model=model, out=str(tmp), iters=g["iters"], batch_size=g["batch_size"],
+            checkpoint_every=g["checkpoint_every"], seed=seed, noise_dim=g["noise_dim"],
+            generator_kwargs=dict(g[model]["generator_kwargs"]),
+            discriminator_kwargs=dict(g[model]["discriminator_kwargs"]),
+            class_name="O", class_names=list(CLASSES), device=device, progress=progress, n_plot=3,
+        )
+        train_gan(pool.flux[o_train], gcfg, groups=pool.group[o_train],
+                  wavelength=pool.wavelength, source="lcgan experiment pool")
+
+    return step(out_dir / STEPS, f"gan_{model}", settings, build)
 
 
-def evaluate_gan(
-    ckpts: list[Path], pool: SpectrumPool, cfg: dict, seed: int, run_dir: Path
-) -> pd.DataFrame:
-    """GAN-train / GAN-test (O vs F) per checkpoint; cached in run_dir/gan_eval.csv."""
+def gan_eval_step(run: Path, pool: SpectrumPool, cfg: dict, seed: int, out_dir: Path) -> pd.DataFrame:
+    """GAN-train / GAN-test (O vs F) of every checkpoint of `run` (step 'gan_eval')."""
     from ..gan import evaluate_checkpoints
 
-    path = run_dir / "gan_eval.csv"
-    marker = run_dir / "gan_eval_settings.json"
-    settings = {"n_generated": cfg["gan_eval_n"], "seed": seed, "checkpoints": [c.name for c in ckpts]}
-    if path.is_file() and marker.is_file() and json.loads(marker.read_text()) == settings:
-        df = pd.read_csv(path)
-        errs = df["error"] if "error" in df else pd.Series(dtype=object)
-        if len(df) == len(ckpts) and (errs.isna() | errs.astype(str).eq("")).all():
-            return df
-    o = np.flatnonzero((pool.label == CLASSES.index("O")) & (pool.kind == "base"))
-    f = np.flatnonzero((pool.label == CLASSES.index("F")) & (pool.kind == "base"))
-    # Training groups (read from each checkpoint) stay on the SVM-train side: the test sets hold
-    # only O stars the GAN never saw.
-    df = evaluate_checkpoints(
-        ckpts,
-        pool.flux[o],
-        pool.flux[f],
-        pool.group[o],
-        pool.group[f],
-        n_generated=cfg["gan_eval_n"],
-        seed=seed,
-        out_dir=run_dir,
-        comparison_name="F",
-    )
-    atomic_write_text(marker, json.dumps(settings))
-    return df
+    ckpts = list_checkpoints(run)
+    settings = {"gan_run": str(run.relative_to(out_dir / STEPS)), "n_generated": cfg["gan_eval_n"],
+                "seed": seed}
+
+    def build(tmp: Path) -> None:
+        o = np.flatnonzero((pool.label == CLASSES.index("O")) & (pool.kind == "base"))
+        f = np.flatnonzero((pool.label == CLASSES.index("F")) & (pool.kind == "base"))
+        # Training groups (read from each checkpoint) stay on the SVM-train side: the test sets
+        # hold only O stars the GAN never saw.
+        df = evaluate_checkpoints(
+            ckpts, pool.flux[o], pool.flux[f], pool.group[o], pool.group[f],
+            n_generated=cfg["gan_eval_n"], seed=seed, out_dir=tmp, comparison_name="F",
+        )
+        errs = df["error"].fillna("").astype(str) if "error" in df else pd.Series(dtype=str)
+        if errs.ne("").any():  # not cached: the next call tries again
+            raise RuntimeError(f"GAN evaluation of {run}: {'; '.join(errs[errs.ne('')])}")
+
+    return pd.read_csv(step(out_dir / STEPS, "gan_eval", settings, build) / "gan_eval.csv")
 
 
 # ------------------------------------------------------------------------------------ recogniser
@@ -351,16 +225,8 @@ def run_arm(
     x, y = _training_set(pool, split, cfg, aug, seed)
     r = cfg["recogniser"]
     model = fit_recogniser(
-        x,
-        y,
-        len(CLASSES),
-        seed=seed,
-        epochs=r["epochs"],
-        batch_size=r["batch_size"],
-        lr=r["lr"],
-        widths=r["widths"],
-        blocks=r["blocks"],
-        device=device,
+        x, y, len(CLASSES), seed=seed, epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"],
+        widths=r["widths"], blocks=r["blocks"], device=device,
     )
     test = rows_of(pool, split.test_groups(), "base")
     res = recognition_metrics(pool.label[test], predict(model, pool.flux[test]), CLASSES, "O")
@@ -374,14 +240,24 @@ def run_arm(
     }
 
 
-def _load_result(path: Path, settings: dict) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        res = json.loads(path.read_text())
-    except ValueError:
-        return None
-    return res if res.get("settings") == settings else None
+def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: SpectrumPool, pool_key: str,
+                    split, cfg: dict, seed: int, device: str, out_dir: Path) -> dict:
+    """The result record of one (arm, seed) recogniser (step 'recogniser'), trained if new."""
+    settings = {k: cfg[k] for k in ("n_per_class", "recogniser", "test_fraction")} | {
+        "pool": pool_key, "seed": seed, "arm": arm,
+        # The GAN run's step folder names its settings (and so its training stars).
+        "checkpoint": None if ckpt is None else str(ckpt.relative_to(out_dir / STEPS)),
+    }
+
+    def build(tmp: Path) -> None:
+        res = run_arm(arm, pool, split, cfg, seed, device, ckpt) | {
+            "arm": arm, "run": name, "seed": seed, "gan": GAN_OF_ARM.get(arm),
+            "iteration": int(ckpt.name.split("_")[-1]) if ckpt else None,
+        }
+        atomic_write_text(tmp / "result.json", json.dumps(res, indent=1))
+
+    folder = step(out_dir / STEPS, "recogniser", settings, build)
+    return json.loads((folder / "result.json").read_text())
 
 
 # ----------------------------------------------------------------------------------- the protocol
@@ -414,53 +290,33 @@ def run_lcgan_protocol(
     if cfg["torch_threads"]:
         torch.set_num_threads(int(cfg["torch_threads"]))
     try:
-        return _run(
-            out_dir,
-            cfg,
-            profile,
-            seeds,
-            data_root,
-            device,
-            progress,
-            sources,
-            profiles,
-            dists,
-            command,
-        )
+        return _run(out_dir, cfg, profile, seeds, data_root, device, progress, sources, profiles,
+                    dists, command)
     finally:
         torch.set_num_threads(threads)
 
 
-def _run(
-    out_dir,
-    cfg: dict,
-    profile,
-    seeds: int,
-    data_root,
-    device: str,
-    progress: bool,
-    sources,
-    profiles,
-    dists,
-    command,
-) -> dict:
+def _run(out_dir, cfg: dict, profile, seeds: int, data_root, device: str, progress: bool,
+         sources, profiles, dists, command) -> dict:
     from .lcgan_report import write_outputs
 
     t_start = time.time()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    dev = _device(device)
+    dev = str(resolve_device(device))
     say = print if progress else (lambda *a, **k: None)
-    pool, o_counts = load_or_simulate_pool(out, cfg, data_root, sources, profiles, dists, say)
+    pool_dir, pool, o_counts = pool_step(out, cfg, data_root, sources, profiles, dists, say)
+    pool_key = pool_dir.name
 
     results: list[dict] = []
     gan_rows: list[pd.DataFrame] = []
     failures: list[dict] = []
     splits: list = []
     sweep_n = cfg["sweep_seeds"] if cfg["sweep_seeds"] is not None else seeds
-    rec_settings = {k: cfg[k] for k in ("n_per_class", "recogniser", "test_fraction", "gan")} | {
-        "pool": _pool_settings(cfg)
-    }
+
+    def failed(arm: str, seed: int, exc: Exception) -> None:
+        failures.append({"arm": arm, "seed": seed, "error": f"{type(exc).__name__}: {exc}"})
+        say(f"seed {seed} {arm}: failed {exc}")
 
     for seed in range(seeds):
         try:
@@ -476,18 +332,16 @@ def _run(
         o_train = rows_of(pool, split.train["O"], "base", "O")
         ckpts: dict[str, list[Path]] = {}
         for model in ("lcgan", "sgan"):
-            run_dir = out / "gan" / model / f"seed{seed}"
             try:
-                ckpts[model] = train_or_reuse_gan(
-                    model, pool, o_train, cfg, seed, run_dir, dev, progress
-                )
-                ge = evaluate_gan(ckpts[model], pool, cfg, seed, run_dir)
-                gan_rows.append(ge.assign(gan=model, seed=seed))
+                run = gan_step(model, pool, pool_key, o_train, cfg, seed, out, dev, progress)
+                ckpts[model] = list_checkpoints(run)
             except Exception as exc:  # record and go on: the other arms still run
-                failures.append(
-                    {"arm": f"gan_{model}", "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
-                )
-                say(f"seed {seed} {model}: failed {exc}")
+                failed(f"gan_{model}", seed, exc)
+                continue
+            try:
+                gan_rows.append(gan_eval_step(run, pool, cfg, seed, out).assign(gan=model, seed=seed))
+            except Exception as exc:
+                failed(f"gan_eval_{model}", seed, exc)
 
         jobs: list[tuple[str, str, Path | None]] = [
             ("a_replication", "a_replication", None),
@@ -500,30 +354,11 @@ def _run(
             if seed < sweep_n:
                 jobs += [(arm, f"sweep_{model}_{c.name}", c) for c in ckpts[model][:-1]]
         for arm, name, ckpt in jobs:
-            path = out / "runs" / name / f"seed{seed}" / "result.json"
-            settings = rec_settings | {
-                "arm": arm,
-                "checkpoint": None if ckpt is None else ckpt.name,
-            }
-            res = _load_result(path, settings)
-            if res is None:
-                try:
-                    res = run_arm(arm, pool, split, cfg, seed, dev, ckpt)
-                except Exception as exc:
-                    failures.append(
-                        {"arm": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
-                    )
-                    say(f"seed {seed} {name}: failed {exc}")
-                    continue
-                res |= {
-                    "arm": arm,
-                    "run": name,
-                    "seed": seed,
-                    "settings": settings,
-                    "iteration": int(ckpt.name.split("_")[-1]) if ckpt else None,
-                    "gan": GAN_OF_ARM.get(arm),
-                }
-                atomic_write_text(path, json.dumps(res, indent=1))
+            try:
+                res = recogniser_step(arm, name, ckpt, pool, pool_key, split, cfg, seed, dev, out)
+            except Exception as exc:
+                failed(name, seed, exc)
+                continue
             say(f"seed {seed} {name}: acc {res['accuracy']:.3f}  O recall {res['O_recall']:.3f}")
             results.append(res)
 

@@ -1,8 +1,11 @@
 """Tables, figures and report.md of the O-star recognition experiment (see lcgan.py).
 
 Files written to the output folder (all atomically):
-    runs.csv                 one row per (run, seed): accuracy, O recall/precision, sizes
-    table.csv / table.md     per arm: median, IQR and min-max of accuracy and O recall over seeds
+    runs.csv, table.md/.csv, per_class.md/.csv, significance.md/.csv, confusion_<arm>.png/.csv
+                             the four arms through experiments.summary, as for table3/table4:
+                             mean ± std accuracy, per-class F1, Cohen's d between arms
+    arm_runs.csv             one row per (run, seed), sweeps too: accuracy, O recall/precision, sizes
+    arms.csv / arms.md       per arm: median, IQR and min-max of accuracy and O recall over seeds
     gan_eval_<gan>.csv / .md GAN-train / GAN-test per checkpoint (per seed; median over seeds)
     sweep.csv                recogniser accuracy / O recall per GAN checkpoint (Fig. 7 data)
     fig_accuracy_vs_iteration.png, fig_gan_eval_vs_iteration.png
@@ -82,6 +85,23 @@ def _table_md(table: pd.DataFrame) -> str:
         }
     )
     return markdown_table(shown, ".3f")
+
+
+def runner_result(res: dict) -> dict:
+    """An (arm, seed) record in the shape experiments.summary reads (row, test_acc, per_class...)."""
+    cm = np.asarray(res["confusion"], float)
+    tp, true, pred = np.diag(cm), cm.sum(1), cm.sum(0)
+    recall = np.divide(tp, true, out=np.zeros_like(tp), where=true > 0)
+    precision = np.divide(tp, pred, out=np.zeros_like(tp), where=pred > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp),
+                   where=precision + recall > 0)
+    return {
+        "row": res["arm"], "seed": res["seed"], "model": "racnet", "test_acc": res["accuracy"],
+        "macro_f1": float(f1.mean()), "n_test": res["n_test"], "train_seconds": res["seconds"],
+        "epochs_run": None, "class_names": list(CLASSES), "confusion": res["confusion"],
+        "per_class": {"class": list(CLASSES), "precision": precision.tolist(),
+                      "recall": recall.tolist(), "f1": f1.tolist(), "support": true.tolist()},
+    }
 
 
 def gan_eval_summary(gan_eval: pd.DataFrame, gan: str) -> pd.DataFrame:
@@ -216,23 +236,33 @@ def write_outputs(
         "seconds",
     ]
     runs = pd.DataFrame([{c: r.get(c) for c in cols} for r in results], columns=cols)
+    from .protocols import load_protocol
+    from .summary import write_summary
+
+    proto = load_protocol("lcgan")
+    arms = [runner_result(r) for r in results if r["run"] == r["arm"]]
+    shared = write_summary(
+        proto, arms, [{"row": f["arm"], "seed": f["seed"], "error": f["error"]} for f in failures],
+        out, profile=profile, data=f"simulated pool ({len(pool.flux)} spectra)",
+        seeds=list(range(seeds)), command=command or "(library call)", rows=list(ARM_LABELS),
+    )
     files = {
-        "runs": out / "runs.csv",
-        "table_csv": out / "table.csv",
-        "table_md": out / "table.md",
+        **shared["files"],
+        "arm_runs": out / "arm_runs.csv",
+        "arms_csv": out / "arms.csv",
+        "arms_md": out / "arms.md",
         "sweep": out / "sweep.csv",
         "fig_accuracy": out / "fig_accuracy_vs_iteration.png",
         "fig_gan_eval": out / "fig_gan_eval_vs_iteration.png",
         "source_counts": out / "source_counts.md",
-        "failures": out / "failures.csv",
         "report": out / "report.md",
     }
-    _csv(runs, files["runs"])
+    _csv(runs, files["arm_runs"])
     table = arm_table(runs)
-    _csv(table, files["table_csv"])
+    _csv(table, files["arms_csv"])
     table_md = _table_md(table)
     atomic_write_text(
-        files["table_md"], "# O-star recognition: held-out source stars\n\n" + table_md + "\n"
+        files["arms_md"], "# O-star recognition: held-out source stars\n\n" + table_md + "\n"
     )
 
     gan_md = {}
@@ -289,12 +319,11 @@ def write_outputs(
 
     counts_md = source_counts_md(o_counts, splits, pool)
     atomic_write_text(files["source_counts"], counts_md)
-    _csv(pd.DataFrame(failures, columns=["arm", "seed", "error"]), files["failures"])
 
     report = [
         "# O-star recognition with GAN augmentation (Yang et al. 2021), held-out source stars",
         "",
-        f"- profile: `{profile}`, seeds: {seeds}, wall time: {seconds:.0f} s",
+        f"- profile: `{profile}`, seeds: {seeds}, wall time of this call: {seconds:.0f} s (reused steps cost nothing)",
         f"- command: `{command}`" if command else "- command: (library call)",
         f"- pool: {len(pool.flux)} simulated spectra x {pool.flux.shape[1]} px; "
         f"recogniser classes {', '.join(CLASSES)}, {cfg['n_per_class']} training rows per class",
@@ -303,6 +332,11 @@ def write_outputs(
         "## Recogniser (RAC-Net), tested on stars no GAN or recogniser saw",
         "",
         table_md,
+        "",
+        "Mean ± SD over seeds, with the paper's numbers (a best checkpoint, on an all-O validation "
+        "set; compare with O recall above); pairwise Cohen's d in significance.md:",
+        "",
+        (out / "table.md").read_text().split("\n\n", 2)[-1].strip(),
         "",
         "## GAN-train / GAN-test (O vs F)",
         "",

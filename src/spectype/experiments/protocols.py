@@ -3,9 +3,11 @@
 A protocol file holds:
 
     name, title, reference (where the numbers come from), metric
-    rows:      row name -> {model, label, kwargs (always passed), takes (kwarg groups), paper}
-    profiles:  profile name -> {description, train (TrainConfig fields),
-                                model_kwargs: {group -> kwargs}}
+    rows:      row name -> {model, label, kwargs (always passed), takes (kwarg groups), paper,
+                            augment (what a study adds to the training set, e.g. lcgan)}
+    profiles:  profile name -> {description, extends (another profile, merged under this one),
+                                train (TrainConfig fields), model_kwargs: {group -> kwargs},
+                                study (settings of a study's own steps, e.g. the LCGAN pool)}
 
 A row receives `model_kwargs[g]` of the chosen profile for every group g in its `takes`
 list (e.g. 'image' -> image_size, epsanet_layers), so a 1D CNN never sees image arguments.
@@ -37,6 +39,7 @@ class Row:
     kwargs: dict[str, Any] = field(default_factory=dict)
     takes: list[str] = field(default_factory=list)
     paper: str | None = None  # the paper's number as printed, e.g. "91.79 ± 0.11"
+    augment: str | None = None  # a study's training-set variant (lcgan.yaml's arms)
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Profile:
     description: str = ""
     train: dict[str, Any] = field(default_factory=dict)
     model_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    study: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,6 +101,29 @@ def _as_dict(value: Any, where: str) -> dict:
     return value
 
 
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _extended(profiles: dict, name: str, where: str, seen: tuple = ()) -> dict:
+    """Profile `name` with its `extends` chain merged under it (nested mappings key by key)."""
+    if name in seen:
+        raise ConfigError(f"{where}: profiles extend each other in a loop: {' -> '.join((*seen, name))}")
+    spec = _as_dict(profiles.get(name), f"{where}: profiles.{name}")
+    parent = spec.get("extends")
+    if parent is None:
+        return spec
+    if parent not in profiles:
+        raise ConfigError(f"{where}: profile {name!r} extends unknown profile {parent!r}")
+    own = {k: v for k, v in spec.items() if k not in ("extends", "description")}
+    return _merged(_extended(profiles, str(parent), where, (*seen, name)), own) | {
+        "description": spec.get("description", "")
+    }
+
+
 def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
     """A built-in protocol by name ('table3', 'table4') or any protocol YAML file by path."""
     text_path = Path(name_or_path)
@@ -124,7 +151,7 @@ def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
         spec = _as_dict(spec, f"{path}: rows.{rname}")
         if "model" not in spec:
             raise ConfigError(f"{path}: row {rname!r} has no 'model'")
-        unknown = set(spec) - {"model", "label", "kwargs", "takes", "paper"}
+        unknown = set(spec) - {"model", "label", "kwargs", "takes", "paper", "augment"}
         if unknown:
             raise ConfigError(f"{path}: row {rname!r} has unknown keys {sorted(unknown)}")
         rows[str(rname)] = Row(
@@ -132,10 +159,12 @@ def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
             kwargs=_as_dict(spec.get("kwargs"), f"{path}: rows.{rname}.kwargs"),
             takes=list(spec.get("takes") or []),
             paper=None if spec.get("paper") is None else str(spec["paper"]),
+            augment=None if spec.get("augment") is None else str(spec["augment"]),
         )
+    raw_profiles = _as_dict(raw.get("profiles"), f"{path}: profiles")
     profiles = {}
-    for pname, spec in _as_dict(raw.get("profiles"), f"{path}: profiles").items():
-        spec = _as_dict(spec, f"{path}: profiles.{pname}")
+    for pname in raw_profiles:
+        spec = _extended(raw_profiles, str(pname), str(path))
         profiles[str(pname)] = Profile(
             name=str(pname), description=str(spec.get("description", "")),
             train=_as_dict(spec.get("train"), f"{path}: profiles.{pname}.train"),
@@ -143,6 +172,7 @@ def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
                 str(g): _as_dict(v, f"{path}: profiles.{pname}.model_kwargs.{g}")
                 for g, v in _as_dict(spec.get("model_kwargs"), f"{path}: profiles.{pname}.model_kwargs").items()
             },
+            study=_as_dict(spec.get("study"), f"{path}: profiles.{pname}.study"),
         )
     if not rows or not profiles:
         raise ConfigError(f"{path}: a protocol needs 'rows' and 'profiles'")

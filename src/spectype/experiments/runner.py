@@ -126,9 +126,12 @@ def run_one(
     protocol: Protocol, row: str, seed: int, profile: str, data: str | os.PathLike,
     run_dir: Path, epochs: int | None = None, device: str = "auto",
     overrides: Sequence[str] = (), progress: bool = False, eval_batch_size: int = 256,
+    split_order: str = "split-then-replicate",
 ) -> tuple[dict, bool]:
     """Train and evaluate one (row, seed) unless its result.json is already there.
 
+    split_order 'replicate-then-split' trains on a copy of the pack split the paper's leaky
+    way (experiments.split_order) instead of the grouped split `split_seed = seed`.
     Returns (result dict, trained?) where trained is False for a reused result.
     """
     from ..datasets import Pack
@@ -137,6 +140,20 @@ def run_one(
     from ..train.config import config_to_dict
 
     cfg = run_config(protocol, row, seed, profile, data, run_dir, epochs, device, overrides)
+    if split_order == "replicate-then-split":
+        from .split_order import replicate_then_split_pack
+
+        data = replicate_then_split_pack(
+            data, pack_fingerprint(Pack(data)), cfg.balance, cfg.split_fractions, seed,
+            Path(run_dir).parent.parent / "steps",
+        )
+        # The stored (leaky) split, already replicated: no re-split, no second replication.
+        cfg = run_config(protocol, row, seed, profile, data, run_dir, epochs, device,
+                         [*overrides, "split_seed=null", "balance=null"])
+    elif split_order != "split-then-replicate":
+        raise ConfigError(
+            f"unknown split order {split_order!r}; use split-then-replicate or replicate-then-split"
+        )
     cfg_dict = config_to_dict(cfg)
     pack = Pack(data)
     pack_id = pack_fingerprint(pack)
@@ -165,6 +182,7 @@ def run_one(
         "row": row,
         "seed": int(seed),
         "model": cfg.model,
+        "split_order": split_order,
         "test_acc": ev.accuracy,
         "macro_f1": ev.metrics.get("macro_f1"),
         "best_val_acc": float(tr.best_val_acc),
@@ -206,6 +224,7 @@ def reproduce(
     progress: bool = False,
     console=None,
     command: str | None = None,
+    split_order: str = "split-then-replicate",
 ) -> ReproduceResult:
     """Run `rows` (default all) of a protocol over `seeds` (an int N means seeds 0..N-1).
 
@@ -214,6 +233,11 @@ def reproduce(
     requested rows and seeds. See the module docstring for the folder layout.
     """
     proto = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
+    if any(r.augment for r in proto.rows.values()):
+        raise ConfigError(
+            f"protocol {proto.name} builds its own training sets (rows with `augment`); run it "
+            f"with `spectype reproduce {proto.name}` (experiments.lcgan), not on a pack"
+        )
     if profile not in proto.profiles:
         raise ConfigError(
             f"protocol {proto.name}: unknown profile {profile!r}; profiles: {list(proto.profiles)}"
@@ -239,7 +263,8 @@ def reproduce(
             tag = f"[{k}/{total}] {row} seed {seed}"
             try:
                 res, did_train = run_one(
-                    proto, row, seed, profile, data, run_dir, epochs, device, overrides, progress
+                    proto, row, seed, profile, data, run_dir, epochs, device, overrides, progress,
+                    split_order=split_order,
                 )
             except KeyboardInterrupt:
                 raise
@@ -256,7 +281,7 @@ def reproduce(
 
     summary = write_summary(
         proto, results, failures, out_dir, profile=profile, data=str(data), seeds=seed_list,
-        command=command, rows=row_names,
+        command=command, rows=row_names, split_order=split_order,
     )
     _print_table(con, proto, summary["table"])
     return ReproduceResult(

@@ -95,9 +95,15 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=False)
 
 
+def _describe(proto: Protocol, profile: str) -> str:
+    prof = proto.profiles.get(profile)
+    return prof.description.strip() if prof else "settings given by the caller"
+
+
 def write_summary(
     proto: Protocol, results: list[dict], failures: list[dict], out_dir: Path, *,
     profile: str, data: str, seeds: list[int], command: str, rows: list[str] | None = None,
+    split_order: str = "split-then-replicate",
 ) -> dict:
     """Write runs/table/per_class/significance/confusion files; return the frames and paths.
 
@@ -128,8 +134,10 @@ def write_summary(
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = [
-        f"- data: `{data}`", f"- profile: `{profile}` ({proto.profiles[profile].description.strip()})",
-        f"- seeds: {seeds} (seed k: initialisation k and grouped split k)",
+        f"- data: `{data}`", f"- profile: `{profile}` ({_describe(proto, profile)})",
+        f"- seeds: {seeds} (seed k: initialisation k and "
+        + ("grouped split k)" if split_order == "split-then-replicate" else
+           f"split k made {split_order}: LEAKY, copies of training spectra in test)"),
         f"- command: `{command}`", f"- written: {when}",
     ]
     if failures:

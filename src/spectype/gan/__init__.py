@@ -1,22 +1,20 @@
-"""GAN augmentation of rare classes: training, sampling and GAN-train/GAN-test evaluation."""
+"""GAN augmentation of rare classes: data, checkpoint folders, sampling and GAN-train/GAN-test.
+
+Training is in `spectype.train.gan` (beside the classifier's loop); networks in models/gan/.
+"""
 
 from .data import ClassRows, l2_normalise, read_class
 from .evaluate import evaluate_checkpoints, gan_train_test
 from .sample import load_generator, sample, sample_to_file, write_generated
-from .train import GanConfig, RunResult, list_checkpoints, train_gan
 
 __all__ = [
     "ClassRows",
-    "GanConfig",
-    "RunResult",
     "evaluate_checkpoints",
     "gan_train_test",
     "l2_normalise",
-    "list_checkpoints",
     "load_generator",
     "read_class",
     "sample",
     "sample_to_file",
-    "train_gan",
     "write_generated",
 ]

@@ -1,5 +1,8 @@
 """GAN training on one class of spectra (LCGAN or the SGAN baseline): one readable loop.
 
+It sits beside the classifier's loop (engine.py); the networks are in models/gan/, sampling,
+the checkpoint folder format and GAN-train/GAN-test in spectype.gan.
+
 An iteration is one discriminator step and one generator step on a batch drawn (with
 replacement) from the real spectra. Flux is L2-normalised (eq. 1) before training whatever the
 pack's own normalisation. Every `checkpoint_every` iterations (and at the end) a model folder
@@ -22,9 +25,10 @@ import torch.nn.functional as F
 
 from ..atomic import atomic_path
 from ..errors import ConfigError
+from ..gan.data import l2_normalise
+from ..gan.folder import save_gan_folder
 from ..models.registry import count_parameters, create_model
-from .data import l2_normalise
-from .folder import save_gan_folder
+from ..runtime import resolve_device
 
 # Per-model defaults: builders, optimisers and label schemes (docs/gan.md explains each).
 MODEL_DEFAULTS: dict[str, dict] = {
@@ -94,12 +98,6 @@ class RunResult:
     losses: pd.DataFrame
     checkpoints: list[Path]
     run_dir: Path | None
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def build_gan(cfg: GanConfig, input_len: int) -> tuple[nn.Module, nn.Module]:
@@ -241,7 +239,7 @@ def train_gan(
         raise ConfigError("iters, batch_size and checkpoint_every must all be >= 1")
     resolved = cfg.resolved()
     n, length = flux.shape
-    device = pick_device(cfg.device)
+    device = resolve_device(cfg.device)
     amp = cfg.amp and device.type == "cuda"
 
     torch.manual_seed(cfg.seed)  # weight initialisation
