@@ -132,7 +132,8 @@ def run_one(
     Returns (result dict, trained?) where trained is False for a reused result.
     """
     from ..datasets import Pack
-    from ..evaluate.run import evaluate_model, jsonable
+    from ..evaluate.run import evaluate_model
+    from ..runtime import jsonable
     from ..train import split_indices, train
     from ..train.config import config_to_dict
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from ..atomic import atomic_path
 from ..errors import ConfigError
 from ..models.registry import count_parameters, create_model
+from ..runtime import resolve_device
 from .data import l2_normalise
 from .folder import save_gan_folder
 
@@ -94,12 +95,6 @@ class RunResult:
     losses: pd.DataFrame
     checkpoints: list[Path]
     run_dir: Path | None
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def build_gan(cfg: GanConfig, input_len: int) -> tuple[nn.Module, nn.Module]:
@@ -241,7 +236,7 @@ def train_gan(
         raise ConfigError("iters, batch_size and checkpoint_every must all be >= 1")
     resolved = cfg.resolved()
     n, length = flux.shape
-    device = pick_device(cfg.device)
+    device = resolve_device(cfg.device)
     amp = cfg.amp and device.type == "cuda"
 
     torch.manual_seed(cfg.seed)  # weight initialisation

@@ -20,7 +20,6 @@ import contextlib
 import csv
 import logging
 import os
-import random
 import time
 import warnings
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from ..datasets import SPLITS, Pack, balance_by_replication, plan_split
 from ..errors import ConfigError
 from ..models import create_model
 from ..models.release import save_model, wavelength_grid_spec
+from ..runtime import resolve_device, seed_everything
 from . import distributed as D
 from .checkpoint import TrainState, has_checkpoint, load_checkpoint, save_checkpoint
 from .config import RESUMABLE_CHANGES, TrainConfig, config_to_dict, save_config
@@ -201,21 +201,10 @@ def _append_metrics(path: Path, row: dict) -> None:
 
 
 def _resolve_device(cfg: TrainConfig, info: D.DistInfo) -> torch.device:
-    name = cfg.device
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError("device=cuda but no CUDA GPU is visible; use device=cpu or auto")
-        if info.enabled:
-            name = f"cuda:{info.local_rank}"
-    return torch.device(name)
-
-
-def _seed_all(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    device = resolve_device(cfg.device)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device(f"cuda:{info.local_rank}")  # under torchrun each rank owns one GPU
+    return device
 
 
 def _epoch_seed(cfg: TrainConfig, epoch: int, rank: int) -> int:
@@ -327,7 +316,7 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
     for key, value in (("n_classes", len(pack.class_names)), ("input_len", pack.n_pix)):
         if kwargs.setdefault(key, value) != value:
             raise ConfigError(f"model_kwargs.{key}={kwargs[key]} but the pack {pack.path} has {value}")
-    _seed_all(cfg.seed)
+    seed_everything(cfg.seed)
     try:
         model = create_model(cfg.model, **kwargs).to(device)
     except (KeyError, TypeError, ValueError) as e:
@@ -386,7 +375,7 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
             if state.stopped_early:
                 break
             t0 = time.perf_counter()
-            _seed_all(_epoch_seed(cfg, epoch, info.rank))
+            seed_everything(_epoch_seed(cfg, epoch, info.rank))
             shuffle_gen.manual_seed(_epoch_seed(cfg, epoch, 0))
             if info.enabled:
                 base_sampler.set_epoch(epoch)
