@@ -32,6 +32,9 @@ CATALOG_COLUMNS: dict[str, str] = {
     "index": "Int64",
     "format": "string",
     "id": "string",
+    "star": "string",  # the star's name as a split-group key (datasets.split.star_name)
+    "ra": "float64",  # the object's position, degrees: spectra within 3" are one star
+    "dec": "float64",
     "survey": "string",
     "data_release": "string",
     "obj_class": "string",
@@ -78,15 +81,20 @@ def _default_config():
 
 def spectrum_row(spec: Spectrum, path: str, index: int, fmt: str, cfg=None) -> dict:
     """Catalogue row (a plain dict, no arrays) for one spectrum."""
+    from .datasets.split import star_name, star_position
     from .labels import parse_label
     from .preprocess import coverage_fraction
 
     m = spec.meta
+    ra, dec = star_position(m)
     row: dict = {
         "path": path,
         "index": index,
         "format": fmt,
         "id": str(m.id) if m.id is not None else None,
+        "star": star_name(m) or None,
+        "ra": ra,
+        "dec": dec,
         "survey": m.survey,
         "data_release": m.data_release,
         "obj_class": m.obj_class,

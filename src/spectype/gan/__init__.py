@@ -1,6 +1,7 @@
 """GAN augmentation of rare classes: training, sampling and GAN-train/GAN-test evaluation."""
 
-from .data import ClassRows, l2_normalise, read_class
+from ..preprocess import l2_normalise
+from .data import ClassRows, read_class
 from .evaluate import evaluate_checkpoints, gan_train_test
 from .sample import load_generator, sample, sample_to_file, write_generated
 from .train import GanConfig, RunResult, list_checkpoints, train_gan

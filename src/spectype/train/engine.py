@@ -32,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, RandomSampler
 
-from ..datasets import SPLITS, Pack, balance_by_replication, plan_split
+from ..datasets import SPLITS, Pack, training_indices
 from ..errors import ConfigError
 from ..models import create_model
 from ..models.release import save_model, wavelength_grid_spec
@@ -64,33 +64,14 @@ def split_indices(pack: Pack, cfg: TrainConfig) -> dict[str, np.ndarray]:
     """Pack row indices for 'train', 'val', 'test' as this config trains on them.
 
     Stored split (split_seed None) or a fresh grouped split of the pack's rows; then the
-    seeded max_per_class cap (every split); then replication of train only (balance).
-    Evaluation calls this too, so it sees the same test rows the run held out.
+    seeded max_per_class cap (every split); then replication of train only (balance); the
+    rules are `datasets.split.training_indices`. Evaluation calls this too, so it sees the same test rows the run held out.
     """
-    if cfg.split_seed is None:
-        parts = {s: pack.indices(s) for s in SPLITS}
-    else:
-        # Replication lives in the index arrays, so unique rows are the distinct spectra.
-        rows = np.unique(np.concatenate([pack.indices(s) for s in SPLITS]))
-        # plan_split, not split_groups: its small-class notes were reported at pack build.
-        local = plan_split(
-            pack.labels[rows], pack.groups[rows], tuple(cfg.split_fractions), seed=cfg.split_seed
-        ).indices
-        parts = {s: rows[local[s]] for s in SPLITS}
-    if cfg.max_per_class is not None:
-        rng = np.random.default_rng(cfg.seed)
-        for s in SPLITS:
-            idx, lab = parts[s], pack.labels[parts[s]]
-            keep = [
-                np.sort(rng.choice(np.flatnonzero(lab == c), cfg.max_per_class, replace=False))
-                if np.sum(lab == c) > cfg.max_per_class
-                else np.flatnonzero(lab == c)
-                for c in np.unique(lab)
-            ]
-            parts[s] = np.sort(idx[np.concatenate(keep)]) if keep else idx
-    if cfg.balance is not None:
-        parts["train"] = balance_by_replication(parts["train"], pack.labels, cfg.balance, seed=cfg.seed)
-    return parts
+    return training_indices(
+        pack.labels, pack.groups, {s: pack.indices(s) for s in SPLITS}, split_seed=cfg.split_seed,
+        fractions=tuple(cfg.split_fractions), max_per_class=cfg.max_per_class, balance=cfg.balance,
+        seed=cfg.seed,
+    )
 
 
 class _InMemoryRows:
