@@ -31,12 +31,12 @@ default-model: $(STAMP)
 	$(VENV)/bin/spectype simulate --per-class 800 --real $(SHARED)/lamost --max-real-fraction 0.5 --data-root $(SHARED) --seed 0 -o $(DM)/data.h5
 	$(VENV)/bin/spectype train --config default_model --data $(DM)/data.h5 -o $(DM)/run
 	$(VENV)/bin/spectype evaluate $(DM)/run --data $(DM)/data.h5 --split test -o $(DM)/eval
-	$(PY) experiments/default_model/evaluate_heldout.py --model $(DM)/run/best --pack $(DM)/data.h5 --data $(SHARED) --out $(DM)/heldout
+	$(PY) -m studies.default_model.evaluate_heldout --model $(DM)/run/best --pack $(DM)/data.h5 --data $(SHARED) --out $(DM)/heldout
 	rm -rf src/spectype/pretrained/default && mkdir -p src/spectype/pretrained
 	cp -r $(DM)/run/best src/spectype/pretrained/default
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks studies
 
 clean:
 	rm -rf out .pytest_cache
