@@ -83,3 +83,22 @@ def test_two_spectra_of_one_star_land_in_one_split(repeat_catalog, tmp_path, see
     assert {split_of[a] == split_of[b] for a, b in pairs} == {True}
     # The splits are real: the pairs are not all in train.
     assert len({split_of[a] for a, _ in pairs}) > 1
+
+
+def test_plan_group_split_counts_each_star_once():
+    from spectype.datasets import plan_group_split, plan_split
+
+    # 12 stars of class 0 and 12 of class 1; odd stars have 5 spectra, even ones 1.
+    stars = [f"s{i:02d}" for i in range(24)]
+    groups = np.concatenate([[s] * (5 if i % 2 else 1) for i, s in enumerate(stars)])
+    labels = np.array([0 if int(g[1:]) < 12 else 1 for g in groups])
+    labels[np.flatnonzero(groups == "s01")[0]] = 1  # a minority label does not move the star
+    gs = plan_group_split(groups, labels, (0.5, 0.0, 0.5), seed=4)
+    assert gs.keys.tolist() == stars and gs.label.tolist() == [0] * 12 + [1] * 12
+    test = gs.groups("test")
+    # Half of each class's *stars* are held out, however many spectra each has.
+    assert len(gs.groups("test", 0)) == 6 and len(gs.groups("test", 1)) == 6
+    assert not set(test) & set(gs.groups("train"))
+    # The same rule as splitting the list of stars itself (the LCGAN protocol's).
+    direct = plan_split(gs.label, gs.keys, (0.5, 0.0, 0.5), seed=4).indices["test"]
+    assert test == sorted(gs.keys[direct])

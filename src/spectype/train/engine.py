@@ -390,7 +390,7 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
                 _append_metrics(metrics_path, row)
                 save_checkpoint(last_dir, model, optimizer, state)
             D.barrier(info)  # no rank runs ahead of a checkpoint it might resume from
-            log.info("epoch %d: %s", epoch, row)
+            log.debug("epoch %d: %s", epoch, row)  # the bar shows it; the CLI logs INFO
             if prog:
                 prog.update(ep_task, advance=1, description=(
                     f"epoch {epoch}/{cfg.epochs} val_acc {row['val_acc']:.3f} "
