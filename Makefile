@@ -35,7 +35,7 @@ default-model: $(STAMP)
 	cp -r $(DM)/mknet src/spectype/pretrained/default
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks studies
 
 clean:
 	rm -rf out .pytest_cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -32,6 +31,9 @@ CATALOG_COLUMNS: dict[str, str] = {
     "index": "Int64",
     "format": "string",
     "id": "string",
+    "star": "string",  # the star's name as a split-group key (datasets.split.star_name)
+    "ra": "float64",  # the object's position, degrees: spectra within 3" are one star
+    "dec": "float64",
     "survey": "string",
     "data_release": "string",
     "obj_class": "string",
@@ -78,15 +80,20 @@ def _default_config():
 
 def spectrum_row(spec: Spectrum, path: str, index: int, fmt: str, cfg=None) -> dict:
     """Catalogue row (a plain dict, no arrays) for one spectrum."""
+    from .datasets.split import star_name, star_position
     from .labels import parse_label
     from .preprocess import coverage_fraction
 
     m = spec.meta
+    ra, dec = star_position(m)
     row: dict = {
         "path": path,
         "index": index,
         "format": fmt,
         "id": str(m.id) if m.id is not None else None,
+        "star": star_name(m) or None,
+        "ra": ra,
+        "dec": dec,
         "survey": m.survey,
         "data_release": m.data_release,
         "obj_class": m.obj_class,
@@ -308,58 +315,3 @@ def summarize(df: pd.DataFrame) -> dict:
         "classes_ok": {str(c): int(per_class[c]) for c in order},
         "surveys": {str(k): int(v) for k, v in df["survey"].value_counts(dropna=False).items()},
     }
-
-
-def print_summary(df: pd.DataFrame, elapsed_s: float | None = None, console=None) -> dict:
-    """Print the scan summary as rich tables; returns `summarize(df)`."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    s = summarize(df)
-    t = Table(title="catalogue")
-    t.add_column("what")
-    t.add_column("count", justify="right")
-    t.add_row("files", str(s["files"]))
-    t.add_row("spectra", str(s["spectra"]))
-    for k, v in s["status"].items():
-        t.add_row(f"status {k}", str(v))
-    if elapsed_s is not None:
-        t.add_row("time", f"{elapsed_s:.1f} s")
-    console.print(t)
-    c = Table(title="usable spectra per class (status ok)")
-    c.add_column("class")
-    c.add_column("spectra", justify="right")
-    for k, v in s["classes_ok"].items():
-        c.add_row(k, str(v))
-    console.print(c)
-    excl = df.loc[df["status"] == "excluded", "excluded"].value_counts()
-    if len(excl):
-        e = Table(title="excluded (reason)")
-        e.add_column("reason")
-        e.add_column("spectra", justify="right")
-        for k, v in excl.head(10).items():
-            e.add_row(str(k), str(int(v)))
-        console.print(e)
-    errors = df[df["status"] == "error"]
-    if len(errors):
-        console.print(f"[red]{len(errors)} file(s) could not be read; first ones:[/red]")
-        for msg in errors["error"].head(5):
-            console.print(f"  {msg}")
-    return s
-
-
-def catalog(
-    paths: Iterable[str | os.PathLike],
-    out: str | os.PathLike,
-    workers: int | None = None,
-    use_ray: bool = False,
-    progress: bool = True,
-    console=None,
-) -> pd.DataFrame:
-    """Scan, write `out` atomically, print the summary; returns the catalogue."""
-    t0 = time.perf_counter()
-    df = scan(paths, workers=workers, use_ray=use_ray, progress=progress)
-    write_catalog(df, out)
-    print_summary(df, time.perf_counter() - t0, console=console)
-    return df

@@ -4,13 +4,13 @@ classify (shipped model) -> confusion matrix against the header labels -> catalo
 dataset pack -> summary (Markdown + PNG).
 
 `make demo` runs `spectype demo --data-root ../shared/data -o out/demo` (the same as
-`python -m spectype.demo`).
+`python -m spectype.demo`). Steps log their progress (`spectype.demo`); the command prints.
 Each step is a function of a shared context, run in order.
 """
 
 from __future__ import annotations
 
-import argparse
+import logging
 import os
 import sys
 import time
@@ -21,6 +21,8 @@ import numpy as np
 
 from .atomic import atomic_write_text
 from .plots import save_figure
+
+log = logging.getLogger("spectype.demo")
 
 
 @dataclass
@@ -37,12 +39,14 @@ class DemoContext:
 
 def step_catalog(ctx: DemoContext) -> Path:
     """Catalogue every file under data/lamost and data/sdss."""
-    from .catalog import print_summary, scan, write_catalog
+    from .catalog import scan, summarize, write_catalog
 
     sources = [ctx.data / "lamost", ctx.data / "sdss"]
     df = scan(sources, workers=ctx.workers, progress=True)
     path = write_catalog(df, ctx.out / "catalog.parquet")
-    ctx.facts["catalog"] = print_summary(df)
+    ctx.facts["catalog"] = cat = summarize(df)
+    log.info("   %d spectra in %d files: %s", cat["spectra"], cat["files"],
+             ", ".join(f"{k} {v}" for k, v in cat["status"].items()))
     ctx.outputs["catalog"] = path
     return path
 
@@ -149,8 +153,8 @@ def step_classify(ctx: DemoContext) -> Path:
     out = ctx.out / "classified.parquet"
     # --fresh semantics: the demo shows a whole run, not a resumed one.
     summary = classify_files(sources, out, options=ClassifyOptions(workers=ctx.workers, resume=False, plot=8))
-    print(f"   {summary.n_ok} spectra classified from {summary.n_files} files, {summary.n_errors} errors, "
-          f"{summary.seconds:.1f} s ({summary.spectra_per_second:.0f} spectra/s)")
+    log.info("   %d spectra classified from %d files, %d errors, %.1f s (%.0f spectra/s)", summary.n_ok,
+             summary.n_files, summary.n_errors, summary.seconds, summary.spectra_per_second)
     ctx.facts["classify"] = summary
     ctx.outputs["classified"] = out
     ctx.outputs["classify_plots"] = out.with_name(out.stem + "_plots")
@@ -176,7 +180,7 @@ def step_confusion(ctx: DemoContext) -> Path:
     png, csv = ctx.out / "confusion.png", ctx.out / "confusion.csv"
     plot_confusion(cm, classes, png, title=f"shipped model vs LAMOST/SDSS header class (n={len(df)}, accuracy {acc:.3f})")
     write_confusion_csv(cm, classes, csv)
-    print(f"   agreement with header classes: {acc:.3f} over {len(df)} labelled spectra")
+    log.info("   agreement with header classes: %.3f over %d labelled spectra", acc, len(df))
     ctx.facts["header_agreement"] = (acc, len(df))
     ctx.outputs["confusion_png"], ctx.outputs["confusion_csv"] = png, csv
     return png
@@ -207,37 +211,21 @@ def run(data: Path | None, out: Path, workers: int | None = None) -> DemoContext
     ctx.out.mkdir(parents=True, exist_ok=True)
     for step in STEPS:
         t0 = time.perf_counter()
-        print(f"== {step.__name__.removeprefix('step_')}: {(step.__doc__ or '').strip().splitlines()[0]}")
+        log.info("== %s: %s", step.__name__.removeprefix("step_"), (step.__doc__ or "").strip().splitlines()[0])
         step(ctx)
         ctx.timings[step.__name__.removeprefix("step_")] = time.perf_counter() - t0
     return ctx
 
 
-def print_outputs(ctx: DemoContext) -> None:
-    print("\noutputs:")
-    for k, p in ctx.outputs.items():
-        print(f"  {k:12s} {p}")
-
-
 def main(argv: list[str] | None = None) -> int:
-    """`python -m spectype.demo`, the same as `spectype demo`; errors end with a message, not
-    a traceback."""
-    from .errors import SpectypeError
+    """`python -m spectype.demo`: `spectype demo` itself, so options, messages and exit codes
+    (2 with a message, never a traceback, when the data is missing) are the command's."""
+    from .cli import app
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-root", "--data", dest="data", type=Path, default=None,
-                    help="sample data folder holding lamost/ and sdss/ (default: $SPECTYPE_DATA, "
-                         "else ../shared/data from the current directory)")
-    ap.add_argument("-o", "--output", "--out", dest="out", type=Path, default=Path("out/demo"),
-                    help="output folder")
-    ap.add_argument("-j", "--workers", type=int, default=0, help="processes (0 = CPU count)")
-    args = ap.parse_args(argv)
     try:
-        ctx = run(args.data, args.out, args.workers or None)
-    except SpectypeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print_outputs(ctx)
+        app(["demo", *(sys.argv[1:] if argv is None else argv)], prog_name="python -m spectype.demo")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     return 0
 
 

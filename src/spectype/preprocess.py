@@ -14,6 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import ConfigError, CoverageError
+from .resample import pixel_edges, resample_flux_conserving
 from .spectrum import C_KMS, Spectrum
 
 # Below 2000 Å the air/vacuum conversion is conventionally not applied (IAU; VALD, SDSS).
@@ -78,78 +79,6 @@ def air_to_vacuum(wave: np.ndarray) -> np.ndarray:
     return np.where(wave >= _AIR_VACUUM_MIN_WAVE, wave * n, wave)
 
 
-def pixel_edges(centres: np.ndarray) -> np.ndarray:
-    """Pixel edges (n+1,) from strictly increasing centres (n,): midpoints, outer half-widths
-    mirrored. Raises ValueError for fewer than 2 pixels or non-increasing centres."""
-    c = np.asarray(centres, dtype=np.float64)
-    if c.ndim != 1 or c.size < 2:
-        raise ValueError(f"need at least 2 wavelengths in a 1D array, got shape {c.shape}")
-    if not np.all(np.diff(c) > 0):
-        raise ValueError("wavelengths must be strictly increasing")
-    mid = 0.5 * (c[1:] + c[:-1])
-    return np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
-
-
-def resample_flux_conserving(
-    wave: np.ndarray, flux: np.ndarray, ivar: np.ndarray, new_wave: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Resample a binned spectrum onto `new_wave` conserving the bin integrals.
-
-    wave, flux, ivar: (n,); new_wave: (m,), both strictly increasing (pixel centres; edges
-    are the midpoints). New flux_j = sum_i a_ij f_i / sum_i a_ij where a_ij is the overlap (Å)
-    of input pixel i with output pixel j, over good input pixels only (ivar > 0, finite);
-    with no bad pixels this is exactly the bin-integral mean. The variance is that of the
-    weighted mean, var_j = sum_i (a_ij / sum_i a_ij)^2 / ivar_i (neighbour covariance ignored).
-
-    Returns (flux (m,), ivar (m,), covered (m,) bool). covered: at least half of output pixel j
-    lies inside the input's wavelength range. Uncovered pixels and covered pixels with no good
-    input have flux 0 and ivar 0.
-    """
-    flux = np.asarray(flux, dtype=np.float64)
-    ivar = np.asarray(ivar, dtype=np.float64)
-    in_e = pixel_edges(wave)
-    out_e = pixel_edges(new_wave)
-    m = out_e.size - 1
-    if flux.shape != (in_e.size - 1,) or ivar.shape != flux.shape:
-        raise ValueError(
-            f"wave, flux and ivar must have the same 1D shape, got {np.shape(wave)}, "
-            f"{flux.shape}, {ivar.shape}"
-        )
-    out_flux = np.zeros(m)
-    out_ivar = np.zeros(m)
-    lo, hi = max(in_e[0], out_e[0]), min(in_e[-1], out_e[-1])
-    if hi <= lo:
-        return out_flux, out_ivar, np.zeros(m, dtype=bool)
-
-    # Split the overlap into segments at every input and output edge: each segment lies in
-    # exactly one input pixel i and one output pixel j, so (i, j) pairs are unique and the
-    # sums below are exact (no double counting of a_ij in the squared weights).
-    # Merge the two sorted edge arrays in O(n) (np.union1d sorts: a third of the whole cost).
-    pts = np.insert(in_e, np.searchsorted(in_e, out_e), out_e)
-    pts = pts[np.concatenate(([True], np.diff(pts) > 0))]
-    pts = pts[(pts >= lo) & (pts <= hi)]
-    length = np.diff(pts)
-    centre = 0.5 * (pts[1:] + pts[:-1])
-    i = np.searchsorted(in_e, centre, side="right") - 1
-    j = np.searchsorted(out_e, centre, side="right") - 1
-
-    good = (ivar > 0) & np.isfinite(ivar) & np.isfinite(flux)
-    f_good = np.where(good, flux, 0.0)
-    var_good = np.divide(1.0, ivar, out=np.zeros_like(ivar), where=good)
-    a = length * good[i]
-    weight = np.bincount(j, a, minlength=m)
-    num = np.bincount(j, a * f_good[i], minlength=m)
-    var_num = np.bincount(j, a * a * var_good[i], minlength=m)
-    overlap = np.bincount(j, length, minlength=m)
-
-    covered = overlap >= 0.5 * np.diff(out_e) * (1 - 1e-9)
-    has = covered & (weight > 0)
-    out_flux[has] = num[has] / weight[has]
-    var = var_num[has] / weight[has] ** 2
-    out_ivar[has] = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
-    return out_flux, out_ivar, covered
-
-
 def bad_pixel_mask(
     flux: np.ndarray, ivar: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
@@ -208,9 +137,11 @@ def minmax_normalise(flux: np.ndarray) -> np.ndarray:
 def l2_normalise(flux: np.ndarray) -> np.ndarray:
     """f / ||f||_2 along the last axis (paper 2, eq. 1). (..., n) -> (..., n).
 
-    All-zero rows stay zero."""
+    All-zero rows stay zero. float32 input stays float32 (what torch models take); the norm
+    is always computed in float64."""
+    dtype = np.float32 if np.asarray(flux).dtype == np.float32 else np.float64
     flux = np.asarray(flux, dtype=np.float64)
-    return flux / _l2_scale(flux)
+    return (flux / _l2_scale(flux)).astype(dtype, copy=False)
 
 
 def median_filter(flux: np.ndarray, size: int = 9) -> np.ndarray:

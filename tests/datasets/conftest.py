@@ -14,8 +14,10 @@ SLOPES = {"A": -1.0, "G": 0.0, "M": 1.0}
 
 
 def write_lamost(path: Path, subclass: str, obsid: int, snr_i: float = 30.0,
-                 obj_class: str = "STAR", log_start: float = LOG_START, seed: int = 0) -> Path:
-    """LAMOST image-layout FITS (flux, ivar, wavelength rows) with a class-dependent slope."""
+                 obj_class: str = "STAR", log_start: float = LOG_START, seed: int = 0,
+                 cards: dict | None = None) -> Path:
+    """LAMOST image-layout FITS (flux, ivar, wavelength rows) with a class-dependent slope;
+    `cards` adds header cards (DESIG, RA, DEC ...)."""
     rng = np.random.default_rng(seed)
     wave = 10 ** (log_start + LOG_STEP * np.arange(N_FILE_PIX))
     slope = SLOPES.get(subclass[:1], 0.0)
@@ -24,7 +26,7 @@ def write_lamost(path: Path, subclass: str, obsid: int, snr_i: float = 30.0,
     hdr = fits.Header()
     for k, v in {"TELESCOP": "LAMOST", "DATA_V": "LAMOST DR9", "OBSID": obsid, "CLASS": obj_class,
                  "SUBCLASS": subclass, "SNRG": snr_i, "SNRI": snr_i, "Z": 0.0, "VACUUM": True,
-                 "EXTEN0": "Flux, Inverse, Wavelength"}.items():
+                 "EXTEN0": "Flux, Inverse, Wavelength", **(cards or {})}.items():
         hdr[k] = v
     fits.PrimaryHDU(rows, header=hdr).writeto(path, overwrite=True)
     return path

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spectype.datasets.split import holdout_rows
 from spectype.errors import ConfigError
 from spectype.gan import evaluate_checkpoints, gan_train_test
-from spectype.gan.evaluate import grouped_holdout
 from spectype.train.gan import GanConfig, train_gan
 
 from .conftest import synthetic_class
@@ -48,9 +48,9 @@ def test_splits_share_no_group_and_exclude_gan_training_groups(data):
     assert len(s["target_test"]) > 0 and len(s["comp_test"]) > 0
 
 
-def test_grouped_holdout_needs_free_groups():
+def test_holdout_rows_needs_free_groups():
     with pytest.raises(ConfigError, match="free for testing"):
-        grouped_holdout(np.array(["a", "a", "b", "c"]), 0.5, 0, exclude_groups=["b"])
+        holdout_rows(np.array(["a", "a", "b", "c"]), 0.5, 0, exclude_groups=["b"])
 
 
 def test_evaluate_checkpoints_writes_tables(data, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from inspect_helpers import kesseli_like, lamost_like, result_table
 
 from spectype.errors import ConfigError
-from spectype.inspect import InspectConfig, InspectSession, print_summary, sidecar_path
+from spectype.inspect import InspectConfig, InspectSession, sidecar_path, vetting_summary
 from spectype.inspect.lines import vacuum_lines
 from spectype.inspect.table import View, apply_view, load_results
 from spectype.inspect.templates import TemplateLibrary, lsq_scale, lsq_tilt
@@ -147,7 +147,7 @@ def test_corrections_are_written_and_a_restart_resumes(small_session_files):
         again.close()
 
 
-def test_summary_agreement_and_confusion(small_session_files, capsys):
+def test_summary_agreement_and_confusion(small_session_files):
     s = _session(small_session_files)
     try:
         s.vet(0, "accept")  # G = G
@@ -157,11 +157,11 @@ def test_summary_agreement_and_confusion(small_session_files, capsys):
         s.vet(5, "flag", "not_a_star")
     finally:
         s.close()
-    summary = print_summary(InspectConfig(results=small_session_files["table"]))
+    summary = vetting_summary(InspectConfig(results=small_session_files["table"]))
     assert (summary.n_vetted, summary.n_classified, summary.n_agree) == (5, 4, 3)
     assert summary.flags == {"not_a_star": 1}
     assert summary.confusion.loc["G", "K"] == 1 and summary.confusion.loc["G", "G"] == 1
-    out = capsys.readouterr().out
+    out = summary.text()
     assert "class agreement (model = user): 3/4 = 0.750" in out
     assert "confusion matrix" in out
 

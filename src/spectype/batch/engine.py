@@ -17,15 +17,6 @@ from .options import ClassifyOptions, ClassifySummary
 from .rows import build_row
 
 
-def resolve_device(device: str | None) -> str:
-    """'auto' (or None) -> 'cuda' when a GPU is visible, else 'cpu'."""
-    if device in (None, "", "auto"):
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def predict_proba(model, flux: np.ndarray, batch_size: int, device: str = "cpu") -> np.ndarray:
     """Class probabilities (N, K) of model-grid flux (N, L), `batch_size` spectra at a time."""
     import torch

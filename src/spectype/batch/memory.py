@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..runtime import resolve_device
 from ..spectrum import Spectrum
-from .engine import Classifier, preprocess_config, resolve_device
+from .engine import Classifier, preprocess_config
 from .identity import model_identity
 from .items import item_from_spectrum
 from .options import ClassifyOptions, ClassifySummary
@@ -77,7 +78,7 @@ def classify(x, model=None, **options) -> pd.DataFrame:
     options.setdefault("workers", 1)  # no process pool for a handful of spectra
     options.setdefault("progress", False)
     opts = ClassifyOptions(**options)
-    device = resolve_device(opts.device)
+    device = str(resolve_device(opts.device))
     loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
     if _is_path(x) or (isinstance(x, list | tuple) and x and all(_is_path(v) for v in x)):
         return _classify_paths([x] if _is_path(x) else list(x), loaded, opts)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import Classifier, preprocess_config, resolve_device
+from ..runtime import resolve_device
+from .engine import Classifier, preprocess_config
 from .identity import model_identity, run_metadata
 from .inputs import expand_inputs
 from .items import Item, iter_preprocessed
@@ -44,7 +45,7 @@ def classify_files(
     t0 = time.perf_counter()
     output = Path(os.path.abspath(output))
     check_suffix(output)  # before minutes of work, not after
-    device = resolve_device(opts.device)
+    device = str(resolve_device(opts.device))
     loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device)
     identity = model_identity(loaded)
     pre_cfg = preprocess_config(loaded, opts.min_coverage)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets.split import star_groups, star_name, star_position
 from ..errors import ConfigError
 from ..labels import parse_label
 from ..preprocess import PreprocessConfig
@@ -80,27 +81,6 @@ def _release(meta) -> str:
     return str(meta.data_release or meta.survey or "unknown") if meta.survey != "SDSS" else "SDSS"
 
 
-def _position(header: dict) -> tuple[float, float]:
-    for ra_key, dec_key in (("RA", "DEC"), ("PLUG_RA", "PLUG_DEC"), ("RA_OBJ", "DEC_OBJ")):
-        try:
-            ra, dec = float(header[ra_key]), float(header[dec_key])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if np.isfinite(ra) and np.isfinite(dec):
-            return ra, dec
-    return float("nan"), float("nan")
-
-
-def _star_name(meta) -> str:
-    h = meta.header or {}
-    for key in ("DESIG", "OBJNAME", "STARNAME"):
-        v = h.get(key)
-        if v not in (None, "", "0") and str(v).strip():
-            return f"{key}:{str(v).strip()}"
-    star = (meta.extra or {}).get("star") or (meta.extra or {}).get("name")
-    return f"star:{star}" if star else ""
-
-
 def read_chunk(items: list[tuple[str, int | None, str | None]], cfg_dict: dict) -> list[dict]:
     """Worker: read + label + preprocess [(path, index or None, label or None)] -> one dict per
     spectrum kept (or a dict with 'skip' saying why not)."""
@@ -128,56 +108,14 @@ def read_chunk(items: list[tuple[str, int | None, str | None]], cfg_dict: dict) 
             except Exception as exc:
                 out.append({"path": path, "skip": f"{type(exc).__name__}: {exc}"})
                 continue
-            ra, dec = _position(m.header or {})
+            ra, dec = star_position(m)
             out.append({
                 "path": path, "index": i, "flux": pre.flux, "good": ~pre.bad, "ivar": pre.ivar,
                 "cls": lab.cls, "code": np.nan if lab.code is None or not lab.has_subtype else lab.code,
                 "lum": lab.lum_class or "", "snr": snr_of(m), "release": _release(m),
-                "name": _star_name(m), "ra": ra, "dec": dec, "survey": str(m.survey or ""),
+                "name": star_name(m), "ra": ra, "dec": dec, "survey": str(m.survey or ""),
             })
     return out
-
-
-def star_groups(names: list[str], ra: np.ndarray, dec: np.ndarray, fallback: list[str],
-                radius_arcsec: float = 3.0) -> np.ndarray:
-    """One key per row: rows with the same star name, or within `radius_arcsec` of each other on
-    the sky (friends-of-friends), share a key. The key is a name of the cluster where it has one
-    (so keys from separately built sets agree), else the `fallback` of its first row (a unique
-    per-row string such as path#index)."""
-    n = len(names)
-    parent = np.arange(n)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra_, rb = find(a), find(b)
-        if ra_ != rb:
-            parent[max(ra_, rb)] = min(ra_, rb)
-
-    first: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name:
-            union(i, first.setdefault(name, i))
-    ok = np.isfinite(ra) & np.isfinite(dec)
-    if ok.sum() > 1:
-        from scipy.spatial import cKDTree
-
-        r, d = np.radians(ra[ok]), np.radians(dec[ok])
-        xyz = np.c_[np.cos(d) * np.cos(r), np.cos(d) * np.sin(r), np.sin(d)]
-        chord = 2 * np.sin(np.radians(radius_arcsec / 3600.0) / 2)
-        idx = np.flatnonzero(ok)
-        for a, b in cKDTree(xyz).query_pairs(chord):
-            union(idx[a], idx[b])
-    roots = [find(i) for i in range(n)]
-    key: dict[int, str] = {}
-    for i, r in enumerate(roots):
-        if names[i] and r not in key:
-            key[r] = names[i]
-    return np.array([key.get(r, fallback[r]) for r in roots], dtype=str)
 
 
 LABEL_COLUMNS = ("label", "mk_type", "subclass", "spectral_type")

@@ -8,6 +8,7 @@ calibration temperature.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from ..labels import CLASSES
 from .accuracy import AccuracyConfig, _val_split, assemble
 from .library import _partial
 
+log = logging.getLogger("spectype.benchmark")
+
 
 def train_release_model(paths, out: str | Path, cfg: AccuracyConfig | None = None, data_root=None,
-                        progress: bool = True, say=print) -> Path:
+                        progress: bool = True, say=log.info) -> Path:
     """Fit MKNet on all rows of `paths` (+ library simulations) and write the model folder."""
     import torch
 

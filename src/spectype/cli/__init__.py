@@ -41,6 +41,9 @@ def _root(
     ),
 ) -> None:
     """MK classification of low-resolution stellar spectra."""
+    from ._logging import configure
+
+    configure()
 
 
 @app.command()

@@ -54,8 +54,8 @@ def accuracy_cmd(
         cfg = AccuracyConfig(folds=folds, cross_release=cross_release, methods=split(methods),
                              libraries=split(libraries), native=split(native), sim_per_source=sim_per_source,
                              seed=seed, splits=split(splits), mknet=MKNetConfig(epochs=epochs, seed=seed))
-        if not quiet:
-            logging.basicConfig(level=logging.INFO, format="%(message)s")
+        if quiet:  # the progress messages are INFO logs (cli/_logging.py shows INFO otherwise)
+            logging.getLogger("spectype").setLevel(logging.WARNING)
         run_accuracy(inputs, out, cfg, data_root=root, progress=not quiet, say=typer.echo)
     except SpectypeError as e:
         fail(e)

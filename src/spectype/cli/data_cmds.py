@@ -8,6 +8,48 @@ import typer
 
 from . import _options as opt
 from ._errors import fail
+from ._logging import silenced
+
+
+def print_catalog_summary(df, elapsed_s: float | None = None) -> dict:
+    """Print the scan summary as rich tables; returns `catalog.summarize(df)`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..catalog import summarize
+
+    console = Console()
+    s = summarize(df)
+    t = Table(title="catalogue")
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    t.add_row("files", str(s["files"]))
+    t.add_row("spectra", str(s["spectra"]))
+    for k, v in s["status"].items():
+        t.add_row(f"status {k}", str(v))
+    if elapsed_s is not None:
+        t.add_row("time", f"{elapsed_s:.1f} s")
+    console.print(t)
+    c = Table(title="usable spectra per class (status ok)")
+    c.add_column("class")
+    c.add_column("spectra", justify="right")
+    for k, v in s["classes_ok"].items():
+        c.add_row(k, str(v))
+    console.print(c)
+    excl = df.loc[df["status"] == "excluded", "excluded"].value_counts()
+    if len(excl):
+        e = Table(title="excluded (reason)")
+        e.add_column("reason")
+        e.add_column("spectra", justify="right")
+        for k, v in excl.head(10).items():
+            e.add_row(str(k), str(int(v)))
+        console.print(e)
+    errors = df[df["status"] == "error"]
+    if len(errors):
+        console.print(f"[red]{len(errors)} file(s) could not be read; first ones:[/red]")
+        for msg in errors["error"].head(5):
+            console.print(f"  {msg}")
+    return s
 
 
 def catalog_cmd(
@@ -22,7 +64,7 @@ def catalog_cmd(
     """Scan spectra into a catalogue: one row per spectrum with labels, SNR, coverage and status."""
     import time
 
-    from ..catalog import print_summary, scan, write_catalog
+    from ..catalog import scan, write_catalog
     from ..errors import SpectypeError
 
     t0 = time.perf_counter()
@@ -32,7 +74,7 @@ def catalog_cmd(
         write_catalog(df, out)
     except SpectypeError as exc:
         fail(str(exc))
-    print_summary(df, time.perf_counter() - t0)
+    print_catalog_summary(df, time.perf_counter() - t0)
     typer.echo(f"catalogue: {out}")
 
 
@@ -46,7 +88,7 @@ def build_dataset_cmd(
     min_coverage: float = typer.Option(0.95, help="Minimum fraction of the model grid covered."),
     max_per_class: int = typer.Option(0, help="Cap rows per class, seeded random choice (0 = no cap)."),
     min_per_class: int = typer.Option(1, help="Drop classes with fewer selected rows than this."),
-    group_by: str = typer.Option("", help="Catalogue column whose equal values share a split (default: 'group' if present, else each spectrum)."),
+    group_by: str = typer.Option("", help="Catalogue column whose equal values share a split (default: 'group' if present, else the star: same name or within 3 arcsec)."),
     fractions: str = typer.Option("0.8,0.1,0.1", help="train,val,test fractions."),
     balance: int = typer.Option(0, help="Replicate training rows to N per class (the paper: 6000; 0 = off)."),
     split_order: str = typer.Option(
@@ -63,15 +105,12 @@ def build_dataset_cmd(
     progress: bool = opt.legacy_progress(),
 ) -> None:
     """Select, preprocess, split (grouped, stratified) and pack spectra into one HDF5 file."""
-    import logging
-
     from rich.console import Console
     from rich.table import Table
 
     from ..datasets import DatasetConfig, build_dataset
     from ..errors import SpectypeError
 
-    logging.getLogger("spectype.datasets").addHandler(logging.NullHandler())  # we print it ourselves
     try:
         fr = tuple(float(x) for x in fractions.split(","))
         config = DatasetConfig(
@@ -91,8 +130,9 @@ def build_dataset_cmd(
         )
         import warnings
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the leak is reported below, once, in red
+        # The leak is reported below, once, in red; so are the notes.
+        with warnings.catch_warnings(), silenced("spectype.datasets"):
+            warnings.simplefilter("ignore")
             res = build_dataset(catalog, out, config, workers=workers or None, progress=progress and not quiet,
                                 compression=compression or None)
     except (SpectypeError, ValueError) as exc:

@@ -19,14 +19,16 @@ def demo_cmd(
     workers: int = typer.Option(0, "-j", "--workers", help="Processes (0 = CPU count)."),
 ) -> None:
     """Classify the sample spectra, compare with their header classes, catalogue and pack them."""
-    from ..demo import print_outputs, run
+    from ..demo import run
     from ..errors import SpectypeError
 
     try:
         ctx = run(data_root, output, workers or None)
     except SpectypeError as exc:
         fail(exc, code=2)
-    print_outputs(ctx)
+    typer.echo("\noutputs:")
+    for name, path in ctx.outputs.items():
+        typer.echo(f"  {name:12s} {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -74,6 +74,7 @@ def reproduce_cmd(
                         split_order=split_order)
     except SpectypeError as exc:
         fail(str(exc))
+    _print_table(res.title, res.table)
     typer.echo(f"tables: {res.files['table_md']} (and runs.csv, per_class.md, significance.md)")
     if res.failures:
         typer.secho(f"{len(res.failures)} run(s) failed; see {res.files['failures']}",
@@ -98,6 +99,23 @@ def _reproduce_lcgan(data, seeds, profile, out, device, progress) -> None:
     if res["failures"]:
         typer.secho(f"{len(res['failures'])} run(s) failed; see {out}/failures.csv", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(code=2)
+
+
+def _print_table(title: str, table) -> None:
+    """The reproduced table with the paper's numbers beside it."""
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("row", "model", "runs", "test accuracy (%)", "paper (%)"):
+        t.add_column(col)
+    for line in table.itertuples(index=False):
+        acc = "n/a" if np.isnan(line.mean_acc) else f"{100 * line.mean_acc:.2f}"
+        if not np.isnan(line.std_acc):
+            acc += f" ± {100 * line.std_acc:.2f}"
+        t.add_row(line.row, line.model, str(line.n_runs), acc, line.paper or "")
+    Console().print(t)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve a page to step through a result table, overlay templates and record corrections."""
         from ..errors import SpectypeError
-        from ..inspect import InspectConfig, print_summary, serve
+        from ..inspect import InspectConfig, serve, vetting_summary
 
         try:
             cfg = InspectConfig(
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
                 sample=sample, seed=seed,
             )
             if summary:
-                print_summary(cfg, echo=typer.echo)
+                typer.echo(vetting_summary(cfg).text())
                 return
             serve(cfg, host=host, port=port, open_browser=open_browser, echo=typer.echo)
         except SpectypeError as exc:

@@ -1,10 +1,12 @@
-"""Datasets: select catalogue rows, split (grouped, stratified), balance, pack to HDF5, read back.
+"""Datasets: select catalogue rows, split (grouped by star, stratified), balance, pack to HDF5,
+read back.
 
 `PackDataset` (torch) is imported lazily so that importing this package stays cheap.
 """
 
 from __future__ import annotations
 
+from .balance import balance_by_replication
 from .pack import (
     BuildResult,
     DatasetConfig,
@@ -14,21 +16,27 @@ from .pack import (
     write_pack,
     write_pack_rows,
 )
-from .select import Selection, group_keys, select_rows
+from .select import Selection, select_rows
 from .split import (
     SPLITS,
+    GroupSplit,
     SplitPlan,
-    balance_by_replication,
+    group_keys,
+    holdout_rows,
+    plan_group_split,
     plan_split,
     replicate_then_split,
     row_split_codes,
     split_groups,
+    star_groups,
+    training_indices,
 )
 
 __all__ = [
-    "SPLITS", "BuildResult", "DatasetConfig", "Pack", "PackDataset", "Selection", "SplitPlan",
-    "balance_by_replication", "build_dataset", "group_keys", "model_grid", "plan_split",
-    "replicate_then_split", "row_split_codes", "select_rows", "split_groups", "write_pack",
+    "SPLITS", "BuildResult", "DatasetConfig", "GroupSplit", "Pack", "PackDataset", "Selection",
+    "SplitPlan", "balance_by_replication", "build_dataset", "group_keys", "holdout_rows",
+    "model_grid", "plan_group_split", "plan_split", "replicate_then_split", "row_split_codes",
+    "select_rows", "split_groups", "star_groups", "training_indices", "write_pack",
     "write_pack_rows",
 ]
 

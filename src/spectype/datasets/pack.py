@@ -31,14 +31,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import ConfigError
 from .select import Selection, select_rows
-from .split import (
-    SPLITS,
-    SplitPlan,
-    balance_by_replication,
-    plan_split,
-    replicate_then_split,
-    row_split_codes,
-)
+from .split import SPLITS, plan_dataset_split, row_split_codes
 
 FORMAT_VERSION = 1
 SPLIT_ORDERS = ("split-then-replicate", "replicate-then-split")
@@ -150,17 +143,6 @@ def _preprocessed(items, cfg, workers: int, progress: bool) -> Iterator[tuple]:
 
 
 # ----------------------------------------------------------------------------- building
-
-
-def _plan(labels, groups, config: DatasetConfig) -> SplitPlan:
-    if config.split_order == "replicate-then-split":
-        return replicate_then_split(labels, config.balance, config.fractions, config.seed)
-    plan = plan_split(labels, groups, config.fractions, config.seed)
-    if config.balance > 0:
-        plan.indices["train"] = balance_by_replication(
-            plan.indices["train"], labels, config.balance, config.seed
-        )
-    return plan
 
 
 def _str_array(values) -> np.ndarray:
@@ -318,7 +300,9 @@ def build_dataset(
         else:
             class_names = list(sel.class_names)
         groups = packed["group"].astype(str).to_numpy()
-        plan = _plan(labels, groups, config)
+        plan = plan_dataset_split(
+            labels, groups, config.split_order, config.balance, config.fractions, config.seed
+        )
         notes += plan.notes
         if plan.leaky:
             msg = (

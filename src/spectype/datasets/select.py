@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..labels import CLASSES as CANONICAL_CLASSES
+from .split import group_keys
 
 SNR_BANDS = ("u", "g", "r", "i", "z")
 
@@ -21,25 +22,6 @@ class Selection:
     class_names: list[str]
     cuts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def group_keys(cat: pd.DataFrame, group_by: str | None = None) -> pd.Series:
-    """Group key per row: `group_by` column, else a `group` column, else 'path#index'.
-
-    Spectra sharing a key always land in the same split. The default key is the spectrum
-    itself; the simulator writes a `group` column holding the source star, and `id` groups
-    repeated observations of one object when ids are object ids.
-    """
-    own = cat["path"].astype("string") + "#" + cat["index"].astype("Int64").astype("string")
-    if group_by and group_by not in cat.columns:
-        raise ConfigError(f"group column {group_by!r} is not in the catalogue (columns: {list(cat.columns)})")
-    col = group_by or ("group" if "group" in cat.columns else None)
-    if col is None:
-        return own
-    # A row without a key is its own group; the others keep theirs (so replicas of one star
-    # never straddle splits just because some other row lacks a key).
-    key = cat[col].astype("string").replace("", pd.NA)
-    return key.fillna(own)
 
 
 def select_rows(

@@ -13,13 +13,14 @@ import os
 import time
 from pathlib import Path
 
-from ..batch.engine import Classifier, preprocess_config, resolve_device
+from ..batch.engine import Classifier, preprocess_config
 from ..batch.identity import model_identity, run_metadata
 from ..batch.inputs import expand_inputs
 from ..batch.items import FileTask, read_and_preprocess
 from ..batch.options import ClassifyOptions, ClassifySummary
 from ..batch.paths import path_key
 from ..batch.writer import ResultWriter, check_suffix, check_target, output_lock
+from ..runtime import resolve_device
 
 
 def _classify_chunk(tasks: list[FileTask], loaded, identity, opts: ClassifyOptions,
@@ -46,7 +47,7 @@ def classify_files_ray(paths, output, model=None, options: ClassifyOptions | Non
     t0 = time.perf_counter()
     output = Path(os.path.abspath(output))
     check_suffix(output)
-    resolve_device(opts.device)
+    resolve_device(opts.device)  # a bad --device fails here, before any task starts
     loaded = load_model(model, device="cpu")  # validates the folder before any task starts
     identity = model_identity(loaded)
     pre_cfg = preprocess_config(loaded, opts.min_coverage)

@@ -12,6 +12,7 @@ Artefacts in the output folder (all written atomically):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import sys
@@ -24,10 +25,13 @@ import torch
 
 from ..atomic import atomic_path, atomic_write_text
 from ..errors import ConfigError, ModelLoadError
+from ..runtime import jsonable, resolve_device
 from .confusion import confusion_counts, plot_confusion, write_confusion_csv
 from .metrics import per_class_metrics, report_text, summary_metrics
 from .report import write_eval_report
 from .subtypes import boundary_summary, errors_by_subtype, plot_errors_by_subtype
+
+log = logging.getLogger("spectype.evaluate")
 
 
 @dataclass
@@ -58,13 +62,6 @@ class EvalResult:
     subtypes: pd.DataFrame
     predictions: Predictions
     files: dict[str, Path] = field(default_factory=dict)
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """'auto' -> cuda when available, else cpu; anything else is passed to torch.device."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def resolve_model_dir(path: str | os.PathLike) -> Path:
@@ -110,10 +107,9 @@ def predict_rows(
     keep = cmap[pack.labels[rows]] >= 0
     if not keep.all():
         unknown = sorted({pack.class_names[i] for i in pack.labels[rows[~keep]]})
-        print(
-            f"warning: {int((~keep).sum())} rows of classes {unknown} are not among the model's "
-            f"classes {loaded.class_names} and are left out",
-            file=sys.stderr,
+        log.warning(
+            "%d rows of classes %s are not among the model's classes %s and are left out",
+            int((~keep).sum()), unknown, loaded.class_names,
         )
         rows = rows[keep]
     if len(rows) == 0:
@@ -229,19 +225,3 @@ def evaluate_model(
         predictions=pred, files=files,
     )
 
-
-def jsonable(obj):
-    """Plain JSON types: numpy scalars -> Python, paths -> str, NaN/inf -> None (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj

@@ -20,6 +20,7 @@ Output folder:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import sys
@@ -35,6 +36,8 @@ from ..atomic import atomic_write_text
 from ..errors import ConfigError
 from .protocols import Protocol, load_protocol
 from .summary import write_summary
+
+log = logging.getLogger("spectype.experiments")
 
 RESULT = "result.json"
 # Settings that do not change what a run computes; a finished run is reused across them.
@@ -53,6 +56,7 @@ class ReproduceResult:
     failures: list[dict] = field(default_factory=list)
     trained: list[tuple[str, int]] = field(default_factory=list)  # (row, seed) trained this call
     files: dict[str, Path] = field(default_factory=dict)
+    title: str = ""  # 'table4: <the protocol's title>'
 
 
 def run_config(
@@ -135,7 +139,8 @@ def run_one(
     Returns (result dict, trained?) where trained is False for a reused result.
     """
     from ..datasets import Pack
-    from ..evaluate.run import evaluate_model, jsonable
+    from ..evaluate.run import evaluate_model
+    from ..runtime import jsonable
     from ..train import split_indices, train
     from ..train.config import config_to_dict
 
@@ -203,14 +208,6 @@ def run_one(
     return result, True
 
 
-def _console(console):
-    if console is not None:
-        return console
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
 def reproduce(
     protocol: str | os.PathLike | Protocol,
     data: str | os.PathLike,
@@ -222,7 +219,6 @@ def reproduce(
     device: str = "auto",
     overrides: Sequence[str] = (),
     progress: bool = False,
-    console=None,
     command: str | None = None,
     split_order: str = "split-then-replicate",
 ) -> ReproduceResult:
@@ -248,7 +244,6 @@ def reproduce(
     row_names = proto.row_names(list(rows) if rows else None)
     out_dir = Path(out) if out is not None else Path("runs") / "reproduce" / f"{proto.name}-{profile}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    con = _console(console)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
 
     results: list[dict] = []
@@ -271,38 +266,23 @@ def reproduce(
             except Exception as exc:  # record and go on: one bad run must not sink the table
                 msg = f"{type(exc).__name__}: {exc}"
                 failures.append({"row": row, "seed": seed, "error": msg})
-                con.print(f"{tag}: [red]failed[/red] {msg}")
+                log.warning("%s: failed %s", tag, msg)
                 continue
             results.append(res)
             if did_train:
                 trained.append((row, seed))
             how = f"trained in {res['train_seconds']:.0f}s" if did_train else "done before, reused"
-            con.print(f"{tag}: test acc {res['test_acc']:.4f} ({how})")
+            log.info("%s: test acc %.4f (%s)", tag, res["test_acc"], how)
 
     summary = write_summary(
         proto, results, failures, out_dir, profile=profile, data=str(data), seeds=seed_list,
         command=command, rows=row_names, split_order=split_order,
     )
-    _print_table(con, proto, summary["table"])
     return ReproduceResult(
         out_dir=out_dir, runs=summary["runs"], table=summary["table"],
         per_class=summary["per_class"], significance=summary["significance"],
-        failures=failures, trained=trained, files=summary["files"],
+        failures=failures, trained=trained, files=summary["files"], title=f"{proto.name}: {proto.title}",
     )
-
-
-def _print_table(con, proto: Protocol, table: pd.DataFrame) -> None:
-    from rich.table import Table
-
-    t = Table(title=f"{proto.name}: {proto.title}")
-    for col in ("row", "model", "runs", "test accuracy (%)", "paper (%)"):
-        t.add_column(col)
-    for line in table.itertuples(index=False):
-        acc = "n/a" if np.isnan(line.mean_acc) else f"{100 * line.mean_acc:.2f}"
-        if not np.isnan(line.std_acc):
-            acc += f" ± {100 * line.std_acc:.2f}"
-        t.add_row(line.row, line.model, str(line.n_runs), acc, line.paper or "")
-    con.print(t)
 
 
 __all__ = ["ReproduceResult", "load_result", "reproduce", "run_config", "run_one"]

@@ -3,7 +3,8 @@
 Training is in `spectype.train.gan` (beside the classifier's loop); networks in models/gan/.
 """
 
-from .data import ClassRows, l2_normalise, read_class
+from ..preprocess import l2_normalise
+from .data import ClassRows, read_class
 from .evaluate import evaluate_checkpoints, gan_train_test
 from .sample import load_generator, sample, sample_to_file, write_generated
 

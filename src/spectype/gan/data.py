@@ -11,6 +11,9 @@ import numpy as np
 from ..datasets import Pack
 from ..errors import ConfigError
 
+# The one L2 normalisation (float32 in, float32 out), re-exported for code importing it here.
+from ..preprocess import l2_normalise as l2_normalise
+
 
 @dataclass
 class ClassRows:
@@ -21,13 +24,6 @@ class ClassRows:
     groups: np.ndarray
     class_names: list[str]
     wavelength: np.ndarray | None
-
-
-def l2_normalise(flux: np.ndarray) -> np.ndarray:
-    """Eq. (1) of Yang et al. 2021: each row divided by its L2 norm. (N, L) -> (N, L) float32."""
-    from ..preprocess import l2_normalise as _l2
-
-    return _l2(flux).astype(np.float32)
 
 
 def read_class(path: str | os.PathLike, class_name: str, split: str | None = None) -> ClassRows:

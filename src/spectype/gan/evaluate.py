@@ -7,7 +7,7 @@ Two classes: the GAN's target class (label 1) vs a comparison class (label 0).
 * GAN-train (diversity): train on generated target + real comparison, test on held-out real
   target + held-out real comparison.
 
-Real spectra are split by group (`spectype.datasets.split.split_groups`), so no group is in both
+Real spectra are split by group (`spectype.datasets.split.holdout_rows`), so no group is in both
 the SVM's training and test sets; groups the GAN was trained on (`exclude_groups`) never enter
 a test set. `real_vs_real` (train and test on real) is reported as the reference.
 """
@@ -15,7 +15,6 @@ a test set. `real_vs_real` (train and test on real) is reported as the reference
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,35 +22,10 @@ import pandas as pd
 from sklearn.svm import NuSVC
 
 from ..atomic import atomic_path, atomic_write_text
-from ..datasets.split import split_groups
+from ..datasets.split import holdout_rows
 from ..errors import ConfigError
 from ..evaluate.report import markdown_table
-from .data import l2_normalise
-
-
-def grouped_holdout(
-    groups: np.ndarray, test_fraction: float, seed: int, exclude_groups=None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(train_rows, test_rows) of one class, split by group. Rows whose group is in
-    `exclude_groups` always go to train. Raises ConfigError if the test part would be empty."""
-    groups = np.asarray(groups).astype(str)
-    excluded = np.isin(groups, np.asarray(list(exclude_groups or []), dtype=str))
-    free = np.flatnonzero(~excluded)
-    if len(np.unique(groups[free])) < 3:
-        raise ConfigError(
-            f"only {len(np.unique(groups[free]))} group(s) are free for testing (need >= 3); "
-            "add real spectra not used to train the GAN"
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        parts = split_groups(
-            np.zeros(len(free), np.int64),
-            groups[free],
-            (1 - test_fraction, 0.0, test_fraction),
-            seed,
-        )
-    train = np.sort(np.concatenate([free[parts["train"]], np.flatnonzero(excluded)]))
-    return train, np.sort(free[parts["test"]])
+from ..preprocess import l2_normalise
 
 
 def _svm_accuracy(x_train, y_train, x_test, y_test, nu: float) -> tuple[float, NuSVC]:
@@ -86,8 +60,8 @@ def gan_train_test(
     if len(generated) == 0:
         raise ConfigError("no generated spectra to evaluate")
     t, c, gen = l2_normalise(real_target), l2_normalise(real_comp), l2_normalise(generated)
-    t_train, t_test = grouped_holdout(groups_target, test_fraction, seed, exclude_groups)
-    c_train, c_test = grouped_holdout(groups_comp, test_fraction, seed + 1)
+    t_train, t_test = holdout_rows(groups_target, test_fraction, seed, exclude_groups)
+    c_train, c_test = holdout_rows(groups_comp, test_fraction, seed + 1)
     ones, zeros = np.ones, np.zeros
 
     # GAN-test: real -> generated (+ held-out real comparison).

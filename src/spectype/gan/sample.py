@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from ..atomic import atomic_path
-from .data import l2_normalise
+from ..preprocess import l2_normalise
 from .folder import load_gan_module
 
 

@@ -3,16 +3,19 @@ line markers, and record corrections in a sidecar table (see docs/inspect.md).""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from .session import InspectConfig, InspectSession
 from .summary import VettingSummary, summarise
 from .vetting import VettingStore, sidecar_path
 
+log = logging.getLogger("spectype.inspect")
+
 
 def serve(cfg: InspectConfig, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          echo: Callable[[str], None] = print) -> None:
-    """Serve the page until Ctrl-C."""
+          echo: Callable[[str], None] = log.info) -> None:
+    """Serve the page until Ctrl-C; `echo` gets the address and what is being vetted."""
     from .app import InspectServer
 
     session = InspectSession(cfg)
@@ -25,8 +28,9 @@ def serve(cfg: InspectConfig, host: str = "127.0.0.1", port: int = 8765, open_br
     server.serve_forever(open_browser=open_browser)
 
 
-def print_summary(cfg: InspectConfig, echo: Callable[[str], None] = print) -> VettingSummary:
-    """Agreement between the model and the sidecar's corrections, with a confusion matrix."""
+def vetting_summary(cfg: InspectConfig) -> VettingSummary:
+    """Agreement between the model and the sidecar's corrections, with a confusion matrix
+    (`.text()` renders it)."""
     from .table import load_results
 
     results = load_results(cfg.results, cfg.catalog)
@@ -35,10 +39,8 @@ def print_summary(cfg: InspectConfig, echo: Callable[[str], None] = print) -> Ve
         from ..errors import ConfigError
 
         raise ConfigError(f"{store.path}: no corrections yet; run `spectype inspect {cfg.results}` first")
-    s = summarise(results, store.frame())
-    echo(s.text())
-    return s
+    return summarise(results, store.frame())
 
 
-__all__ = ["InspectConfig", "InspectSession", "VettingStore", "VettingSummary", "print_summary",
-           "serve", "sidecar_path", "summarise"]
+__all__ = ["InspectConfig", "InspectSession", "VettingStore", "VettingSummary",
+           "serve", "sidecar_path", "summarise", "vetting_summary"]

@@ -14,12 +14,15 @@ Rebuild it from the original files with
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import atomic_path
+
+log = logging.getLogger("spectype.inspect")
 
 SUBSET = Path(__file__).parent / "static" / "kesseli_subset.npz"
 LOG_START, LOG_STEP, WAVE_END = np.log10(3650.0), 3e-4, 9400.0
@@ -58,8 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("folder", help="folder of Kesseli *.fits.gz templates")
     ap.add_argument("-o", "--output", default=str(SUBSET))
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # this module is its own command
     out = build_subset(args.folder, args.output)
-    print(f"{out}: {out.stat().st_size / 1024:.0f} kB")
+    log.info("%s: %.0f kB", out, out.stat().st_size / 1024)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from .dataset import (
     allocate_draws,
     build_simulated_dataset,
     real_spectra,
-    write_pack,
+    write_simulated_pack,
 )
 from .distortion import draw_distortion_coeffs, legendre_distortion
 from .fits import write_lamost_fits
@@ -59,6 +59,6 @@ __all__ = [
     "legendre_distortion", "load_noise_profile", "load_noise_profiles_from", "load_sources",
     "measure_fwhm", "noise_ivar", "normalise_star_name", "prepare_source", "profile_from_spectrum",
     "real_spectra", "rebin_shifted", "redden", "shared_data_root", "sigma_ln_from_resolution",
-    "simulate_source", "star_group_id", "write_lamost_fits", "write_pack",
+    "simulate_source", "star_group_id", "write_lamost_fits", "write_simulated_pack",
     "TELLURIC_WINDOWS", "TelluricModel", "band_ratio", "telluric_from_profiles", "template_from_ratios",
 ]

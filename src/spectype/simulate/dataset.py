@@ -1,7 +1,8 @@
 """Balanced simulated (optionally mixed with real LAMOST) datasets, packed like build_dataset.
 
-Every row carries `group` = source-star id (unified across libraries by star name) or
-'LAMOST:<obsid>' for a real spectrum; the split is grouped on it (`datasets.plan_split`), so
+Every row carries `group` = source-star id (unified across libraries by star name) or, for a
+real spectrum, its star (the LAMOST designation, or 'LAMOST:<obsid>' of the first of spectra
+within 3″ when it has no name); the split is grouped on it (`datasets.plan_split`), so
 all simulations of one star land in one split.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets.split import SPLITS, plan_split
+from ..datasets.split import SPLITS, plan_split, star_groups, star_name, star_position
 from ..errors import ConfigError
 from ..labels import CLASSES, parse_label
 from ..preprocess import PreprocessConfig, preprocess
@@ -114,14 +115,14 @@ class SimulateResult:
     notes: list[str]
 
 
-def write_pack(out: str | Path, rows: Rows, class_names: list[str], plan, params: dict, notes: list[str],
+def write_simulated_pack(out: str | Path, rows: Rows, class_names: list[str], plan, params: dict, notes: list[str],
                wavelength: np.ndarray) -> Path:
     """Write rows in the `datasets.pack` layout (format_version 1), plus `kind` (sim/real)
     and `sim_meta` (JSON per row) datasets that `Pack` ignores. Atomic."""
-    from ..datasets.pack import write_pack as _write_pack
+    from ..datasets.pack import write_pack
 
     labels = np.array([class_names.index(c) for c in rows.cls], np.int64)
-    _write_pack(
+    write_pack(
         out, np.stack(rows.flux), np.stack(rows.ivar), wavelength=wavelength, labels=labels,
         class_names=class_names, indices=plan.indices, ids=rows.id, paths=rows.path, groups=rows.group,
         index=rows.index, codes=rows.code, snr_i=rows.snr_i, params=params, notes=notes,
@@ -170,6 +171,7 @@ def build_simulated_dataset(
     counts: dict[str, dict[str, int]] = {c: {"sim": 0, "real": 0} for c in classes}
 
     if real is not None:
+        stars: list[tuple[str, float, float]] = []
         by_cls: dict[str, list] = {}
         for spec, lab in real_spectra(real, classes):
             by_cls.setdefault(lab.cls, []).append((spec, lab))
@@ -185,7 +187,13 @@ def build_simulated_dataset(
                     continue
                 rows.add(pre.flux, pre.ivar, lab, spec.meta.snr.get("i"), spec.meta.id, spec.meta.path,
                          f"LAMOST:{spec.meta.id}", spec.meta.index or 0, "real", {"real": True})
+                stars.append((star_name(spec.meta), *star_position(spec.meta)))
                 counts[cls]["real"] += 1
+        # Group real rows by star (name or 3" match), not by observation: the DR10 sample
+        # holds stars observed twice, whose spectra must not straddle train and test.
+        if stars:
+            names, ra, dec = zip(*stars, strict=True)
+            rows.group[:] = star_groups(names, np.array(ra), np.array(dec), rows.group).tolist()
 
     sim_id = 0
     fits_dir = Path(fits_dir) if fits_dir else None
@@ -233,6 +241,6 @@ def build_simulated_dataset(
         "real": str(real) if real else None, "seed": seed, "sim": asdict(sim), "n_profiles": len(profiles),
         "preprocess": asdict(pcfg), "fractions": list(fractions), "data_root": str(root),
     }
-    write_pack(out, rows, class_names, plan, params, notes, pcfg.grid())
+    write_simulated_pack(out, rows, class_names, plan, params, notes, pcfg.grid())
     split_counts = {s: {c: int(np.sum(labels[plan.indices[s]] == i)) for i, c in enumerate(class_names)} for s in SPLITS}
     return SimulateResult(Path(out), class_names, counts, count_sources(sources), split_counts, n_failed, notes)

@@ -1,9 +1,8 @@
 """Doppler shift + flux-conserving rebinning of a fine rest-frame spectrum onto the LAMOST grid.
 
-A source spectrum is precomputed once on a fine grid as the cumulative integral of f dλ at
-its pixel edges; each draw then only interpolates that integral at the (Doppler-shifted)
-edges of the output pixels, F(b) − F(a) over b − a = the exact bin mean. That is the same
-quantity `preprocess.resample_flux_conserving` computes, at O(m) per draw instead of O(n).
+A source spectrum is kept as the cumulative integral of f dλ at its pixel edges (so the
+telluric correction can rescale it in place); each draw resamples it with the project's one
+resampler, `resample.resample_edges`, at the Doppler-shifted edges of the output pixels.
 """
 
 from __future__ import annotations
@@ -12,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..preprocess import lamost_grid, pixel_edges
+from ..preprocess import lamost_grid
+from ..resample import pixel_edges, resample_edges
 from ..spectrum import C_KMS
 
 LAMOST_N_PIX = 3909  # full LAMOST LRS row: 3699.99-9099.4 Å (log10 λ = 3.5682 + 1e-4 i)
@@ -60,8 +60,8 @@ def rebin_shifted(
     out_edges = pixel_edges(target_wave)
     rest_edges = out_edges[None, :] / (1.0 + rv[:, None] / C_KMS)  # (B, m+1)
     lo, hi = src.wave_range
-    cum = np.interp(rest_edges, src.edges, src.cum)
-    width = np.diff(rest_edges, axis=1)
-    flux = np.diff(cum, axis=1) / width
+    flux, _, _ = resample_edges(src.edges, np.diff(src.cum) / np.diff(src.edges), None, rest_edges)
+    # Only pixels wholly inside the source count: a partial pixel would be a mean over part
+    # of its width, with a different noise level than its neighbours.
     covered = (rest_edges[:, :-1] >= lo) & (rest_edges[:, 1:] <= hi)
     return np.where(covered, flux, 0.0), covered

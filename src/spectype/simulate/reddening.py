@@ -72,7 +72,7 @@ def nad_transmission(wave: np.ndarray, ebv: float | np.ndarray, r: float = 1800.
     """
     from scipy.special import erf
 
-    from ..preprocess import pixel_edges
+    from ..resample import pixel_edges
 
     edges = pixel_edges(wave)
     width = np.diff(edges)

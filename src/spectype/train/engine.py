@@ -20,7 +20,6 @@ import contextlib
 import csv
 import logging
 import os
-import random
 import time
 import warnings
 from dataclasses import dataclass
@@ -33,10 +32,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, RandomSampler
 
-from ..datasets import SPLITS, Pack, balance_by_replication, plan_split
+from ..datasets import SPLITS, Pack, training_indices
 from ..errors import ConfigError
 from ..models import create_model
 from ..models.release import save_model, wavelength_grid_spec
+from ..runtime import resolve_device, seed_everything
 from . import distributed as D
 from .checkpoint import TrainState, has_checkpoint, load_checkpoint, save_checkpoint
 from .config import RESUMABLE_CHANGES, TrainConfig, config_to_dict, save_config
@@ -64,33 +64,14 @@ def split_indices(pack: Pack, cfg: TrainConfig) -> dict[str, np.ndarray]:
     """Pack row indices for 'train', 'val', 'test' as this config trains on them.
 
     Stored split (split_seed None) or a fresh grouped split of the pack's rows; then the
-    seeded max_per_class cap (every split); then replication of train only (balance).
-    Evaluation calls this too, so it sees the same test rows the run held out.
+    seeded max_per_class cap (every split); then replication of train only (balance); the
+    rules are `datasets.split.training_indices`. Evaluation calls this too, so it sees the same test rows the run held out.
     """
-    if cfg.split_seed is None:
-        parts = {s: pack.indices(s) for s in SPLITS}
-    else:
-        # Replication lives in the index arrays, so unique rows are the distinct spectra.
-        rows = np.unique(np.concatenate([pack.indices(s) for s in SPLITS]))
-        # plan_split, not split_groups: its small-class notes were reported at pack build.
-        local = plan_split(
-            pack.labels[rows], pack.groups[rows], tuple(cfg.split_fractions), seed=cfg.split_seed
-        ).indices
-        parts = {s: rows[local[s]] for s in SPLITS}
-    if cfg.max_per_class is not None:
-        rng = np.random.default_rng(cfg.seed)
-        for s in SPLITS:
-            idx, lab = parts[s], pack.labels[parts[s]]
-            keep = [
-                np.sort(rng.choice(np.flatnonzero(lab == c), cfg.max_per_class, replace=False))
-                if np.sum(lab == c) > cfg.max_per_class
-                else np.flatnonzero(lab == c)
-                for c in np.unique(lab)
-            ]
-            parts[s] = np.sort(idx[np.concatenate(keep)]) if keep else idx
-    if cfg.balance is not None:
-        parts["train"] = balance_by_replication(parts["train"], pack.labels, cfg.balance, seed=cfg.seed)
-    return parts
+    return training_indices(
+        pack.labels, pack.groups, {s: pack.indices(s) for s in SPLITS}, split_seed=cfg.split_seed,
+        fractions=tuple(cfg.split_fractions), max_per_class=cfg.max_per_class, balance=cfg.balance,
+        seed=cfg.seed,
+    )
 
 
 class _InMemoryRows:
@@ -201,21 +182,10 @@ def _append_metrics(path: Path, row: dict) -> None:
 
 
 def _resolve_device(cfg: TrainConfig, info: D.DistInfo) -> torch.device:
-    name = cfg.device
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError("device=cuda but no CUDA GPU is visible; use device=cpu or auto")
-        if info.enabled:
-            name = f"cuda:{info.local_rank}"
-    return torch.device(name)
-
-
-def _seed_all(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    device = resolve_device(cfg.device)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device(f"cuda:{info.local_rank}")  # under torchrun each rank owns one GPU
+    return device
 
 
 def _epoch_seed(cfg: TrainConfig, epoch: int, rank: int) -> int:
@@ -327,7 +297,7 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
     for key, value in (("n_classes", len(pack.class_names)), ("input_len", pack.n_pix)):
         if kwargs.setdefault(key, value) != value:
             raise ConfigError(f"model_kwargs.{key}={kwargs[key]} but the pack {pack.path} has {value}")
-    _seed_all(cfg.seed)
+    seed_everything(cfg.seed)
     try:
         model = create_model(cfg.model, **kwargs).to(device)
     except (KeyError, TypeError, ValueError) as e:
@@ -386,7 +356,7 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
             if state.stopped_early:
                 break
             t0 = time.perf_counter()
-            _seed_all(_epoch_seed(cfg, epoch, info.rank))
+            seed_everything(_epoch_seed(cfg, epoch, info.rank))
             shuffle_gen.manual_seed(_epoch_seed(cfg, epoch, 0))
             if info.enabled:
                 base_sampler.set_epoch(epoch)
@@ -420,7 +390,7 @@ def _train(cfg: TrainConfig, info: D.DistInfo, device: torch.device, progress: b
                 _append_metrics(metrics_path, row)
                 save_checkpoint(last_dir, model, optimizer, state)
             D.barrier(info)  # no rank runs ahead of a checkpoint it might resume from
-            log.info("epoch %d: %s", epoch, row)
+            log.debug("epoch %d: %s", epoch, row)  # the bar shows it; the CLI logs INFO
             if prog:
                 prog.update(ep_task, advance=1, description=(
                     f"epoch {epoch}/{cfg.epochs} val_acc {row['val_acc']:.3f} "

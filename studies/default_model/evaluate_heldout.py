@@ -1,10 +1,11 @@
 """Score a model on real spectra it never trained on: the honest number for the README.
 
-Held-out real set = every LAMOST and SDSS spectrum under DATA whose file is NOT a training or
-validation row of the pack the model was trained from (the pack's real test rows, the real
-spectra the pack never took, and all SDSS spectra). Truth = the survey's header class.
+Held-out real set = every LAMOST and SDSS spectrum under DATA whose file, observation and star
+are NOT a training or validation row of the pack the model was trained from (the pack's real
+test rows, the real spectra the pack never took, and all SDSS spectra): a second spectrum of a
+training star is not held out. Truth = the survey's header class.
 
-    python experiments/default_model/evaluate_heldout.py --model out/default_model/run/best \
+    python -m studies.default_model.evaluate_heldout --model out/default_model/run/best \
         --pack out/default_model/data.h5 --data ../shared/data --out out/default_model/heldout
 
 Writes metrics.json, per_class.csv, confusion.png/.csv and prints a Markdown table.
@@ -37,11 +38,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     pack = Pack(args.pack)
-    used, used_ids = set(), set()
+    used, used_ids, used_stars = set(), set(), set()
     for split in ("train", "val"):
         rows = pack.indices(split)
         used.update(Path(p).resolve() for p in pack.paths[rows] if p)
         used_ids.update(str(i) for i in pack.ids[rows] if i)
+        used_stars.update(str(g) for g in pack.groups[rows])  # 'DESIG:LAMOST J...' for real stars
     results = args.out / "classified.parquet"
     classify_files([args.data / "lamost", args.data / "sdss"], results, model=args.model,
                    options=ClassifyOptions(resume=False))
@@ -49,6 +51,7 @@ def main() -> None:
     df = df[df.status == "ok"].copy()
     # The same observation can sit in two files (a re-release, a copy in misc/): by id too.
     df["used"] = [Path(p).resolve() in used or str(i) in used_ids for p, i in zip(df.path, df.id, strict=True)]
+    df["used"] |= [any(f"{card}:{d}" in used_stars for card in ("DESIG", "OBJNAME")) for d in df.designation]
     df["truth"] = [parse_label(s, c).cls for s, c in zip(df.header_subclass, df.header_class, strict=True)]
     classes = load_model(args.model).class_names
     held = df[~df.used & df.truth.isin(classes)]

@@ -2,7 +2,7 @@
 LAMOST A/F/G/K/M (the real test half is never trained on; split grouped by obsid). The 9
 SDSS stars of the sample (5 M, 1 K, ...) are scored as an extra test set, never trained on.
 
-python experiments/simulator/sim_to_real.py [--per-class 150] [--epochs 6]
+python -m studies.simulator.sim_to_real [--per-class 150] [--epochs 6]
 -> out/simulator/sim_to_real.json
 """
 
@@ -13,11 +13,12 @@ import json
 
 import numpy as np
 import torch
-from common import OUT, real_lamost, real_sdss
 
 from spectype.datasets import Pack
 from spectype.models import create_model
 from spectype.simulate import build_simulated_dataset
+
+from .common import OUT, real_lamost, real_sdss
 
 CLASSES = ("A", "F", "G", "K", "M")
 MODEL_KW = {"hidden": 64, "out_dim": 32}  # small: CPU, a few epochs

@@ -1,6 +1,6 @@
 """Real LAMOST vs simulated spectrum of the same subtype, preprocessed onto the model grid.
 
-python experiments/simulator/overlay.py   -> docs/figures/sim_overlay_{A,F,G,K,M}.png
+python -m studies.simulator.overlay   -> docs/figures/sim_overlay_{A,F,G,K,M}.png
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from common import real_lamost
 
 from spectype.labels import parse_label
 from spectype.preprocess import PreprocessConfig, preprocess
@@ -23,6 +22,8 @@ from spectype.simulate import (
     shared_data_root,
     simulate_source,
 )
+
+from .common import real_lamost
 
 
 def main():

@@ -1,6 +1,6 @@
 """Real vs simulated A/F/G at matched SNR: cross-validated ROC AUC of a logistic regression.
 
-python experiments/simulator/two_sample.py [--variants v0,v1,v2]
+python -m studies.simulator.two_sample [--variants v0,v1,v2]
   v0  library tellurics left in (STELIB uncorrected), no telluric step  (the old simulator)
   v1  STELIB telluric bands divided out (load_sources default), no telluric step
   v2  v1 + the real-data telluric residual step (SimConfig.telluric, the default)
@@ -19,7 +19,6 @@ import argparse
 import json
 
 import numpy as np
-from common import OUT, real_lamost
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
@@ -34,6 +33,8 @@ from spectype.simulate import (
     shared_data_root,
     simulate_source,
 )
+
+from .common import OUT, real_lamost
 
 VARIANTS = {  # (STELIB telluric-corrected, config, match subtype)
     "v0": (False, SimConfig(telluric=False), False),
