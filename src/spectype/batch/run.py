@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -75,10 +76,12 @@ def classify_files(
             for it in inputs.excluded:
                 if (path_key(it.path), it.index) not in done_keys:
                     clf.add(it)
-            for items in _sources(todo, inputs.packs, pre_cfg, opts, done_keys):
-                for it in items:
-                    clf.add(it)
-                writer.maybe_flush(set(clf.waiting))
+            # closing: an interrupt stops the reader processes now, not when the traceback goes.
+            with closing(_sources(todo, inputs.packs, pre_cfg, opts, done_keys)) as sources:
+                for items in sources:
+                    for it in items:
+                        clf.add(it)
+                    writer.maybe_flush(set(clf.waiting))
             clf.run_batch()
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM, an error): keep every complete file's rows.

@@ -110,7 +110,7 @@ def map_files(
 
         n_workers = ray_cpus(address) if workers is None else workers
         size = chunk_size(len(files), n_workers, chunk)
-        chunks = map_chunks_ray(task, _split(files, size), n_workers)
+        chunks = map_chunks_ray(task, _split(files, size), n_workers, address)
     else:
         from .local import map_chunks_local
 
