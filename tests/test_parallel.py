@@ -98,3 +98,23 @@ def test_chunk_sizes_and_refusals():
     with pytest.raises(ConfigError, match="workers must be at least 1"):
         list(map_files(square, [1], workers=0))
     assert list(map_files(square, [], backend="ray")) == []  # no files: no cluster is joined
+
+
+def test_workers_that_cannot_start_are_an_error_not_a_failed_record_per_file(tmp_path):
+    """A script without a __main__ guard makes every spawned worker die at start-up: the run
+    stops with a message saying so, instead of blaming (slowly) every file in turn."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import os\n"
+        "from spectype.parallel import map_files\n"
+        "if os.environ.get('SPECTYPE_TEST_CHILD'):\n"
+        "    os._exit(3)  # what a worker re-running an unguarded script amounts to\n"
+        "os.environ['SPECTYPE_TEST_CHILD'] = '1'\n"
+        "print(list(map_files(abs, [-1, -2, -3], workers=2, chunk=1)))\n"
+    )
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240)
+    assert r.returncode != 0
+    assert "worker processes die before doing any work" in r.stderr, r.stderr[-2000:]

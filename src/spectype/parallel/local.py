@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
+from ..errors import SpectypeError
 from .mapping import WORKER_DIED, failure, run_chunk
 
 
@@ -97,9 +98,26 @@ def _isolate(task, chunk: list) -> list:
             try:
                 results.append(pool.submit(run_chunk, task, [f]).result()[0])
             except BrokenProcessPool:
-                results.append(failure(task, f, WORKER_DIED))
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = worker_pool(1)
+                _check_workers_start(pool)
+                results.append(failure(task, f, WORKER_DIED))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results
+
+
+def _check_workers_start(pool: ProcessPoolExecutor) -> None:
+    """Blame a file for its worker's death only if a worker that reads nothing survives: when
+    every worker dies, going on would start a process per file and fail each one, slowly."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        pool.submit(os.getpid).result()
+    except BrokenProcessPool:
+        raise SpectypeError(
+            "worker processes die before doing any work (a no-op task killed its process too): "
+            "the machine may be out of memory, or a script that starts spectype's workers lacks "
+            "`if __name__ == \"__main__\":` (spawned workers import the main script); run with "
+            "workers=1 (-j 1) to see the error in this process"
+        ) from None
