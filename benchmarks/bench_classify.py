@@ -6,6 +6,9 @@
 2. From a pack with the default model: `classify_files(pack)` vs one forward per spectrum.
    Target: >= 3,000 spectra/s.
 3. Peak memory (ru_maxrss of a child process) for N and 4N input files: must stay flat.
+4. The inflate floor: ms per file to gunzip the same inputs (bytes already in memory) with
+   zlib as the readers do, and with each faster inflater found (isal, zlib-ng, the system's
+   libdeflate through ctypes), against the CPU time classify spends per file.
 
 Inputs: real LAMOST DR10 files from ../shared/data when present (else synthetic files).
 `python -m benchmarks.run classify` (or BENCH_CLASSIFY_N=400 for a shorter run).
@@ -92,9 +95,15 @@ def main() -> None:
         tmp = Path(tmpd)
         files = _input_files(n, tmp)
         base = _naive_rate(files[: min(200, n)], loaded.model)
-        fast, n_ok = _classify_rate(files, tmp / "r.parquet", workers=os.cpu_count() or 1)
+        workers = os.cpu_count() or 1
+        fast, n_ok = _classify_rate(files, tmp / "r.parquet", workers=workers)
         print(f"[fits.gz] naive loop {base:.0f} spectra/s | classify {fast:.0f} spectra/s "
-              f"({n_ok} spectra) | ratio {fast / base:.1f}x | target >= 300: {'PASS' if fast >= 300 else 'MISS'}")
+              f"({n_ok} spectra) | ratio {fast / base:.1f}x | target >= 300: {'PASS' if fast >= 300 else 'MISS'} "
+              f"| load average {os.getloadavg()[0]:.1f}")
+        core_ms = 1e3 * workers / fast  # cores x wall per file (one spectrum each): a CPU-time bound
+        for name, ms in _inflate_ms(files).items():
+            print(f"[inflate] {name}: {ms:.2f} ms/file = {100 * ms / core_ms:.0f}% of classify's "
+                  f"{core_ms:.2f} core-ms/file; alone it would cap {workers} cores at {1e3 * workers / ms:.0f} files/s")
 
         # A pack of the same spectra, preprocessed once; classify reads slices and batches them.
         pack = tmp / "p.h5"
@@ -132,6 +141,72 @@ def _write_pack(results: Path, files: list[Path], pack: Path) -> None:
         index=np.arange(n),  # unique keys for the repeated rows
         codes=np.zeros(n), snr_i=np.full(n, 50.0), params={"preprocess": asdict(cfg)},
     )
+
+
+def _inflate_ms(files: list[Path], n: int = 300) -> dict[str, float]:
+    """Median-of-3 ms per file to gunzip the first n inputs, bytes already read."""
+    import gzip
+
+    from spectype.io import safeio
+
+    raws = [Path(f).read_bytes() for f in files[:n]]
+    raws = [r for r in raws if r[:2] == b"\x1f\x8b"]
+    inflaters = {
+        "zlib, as spectype reads (safeio._inflate)": lambda r: safeio._inflate("x", r, 2**31, None),
+        "zlib gzip.decompress": gzip.decompress,
+    }
+    for mod, label in (("isal.igzip", "isal igzip"), ("zlib_ng.gzip_ng", "zlib-ng")):
+        try:
+            inflaters[label] = __import__(mod, fromlist=["decompress"]).decompress
+        except ImportError:
+            print(f"[inflate] {label}: not installed ({mod} does not import)")
+    libdeflate = _libdeflate()
+    if libdeflate is None:
+        print("[inflate] libdeflate: no libdeflate shared library on this system")
+    else:
+        inflaters["libdeflate (ctypes)"] = libdeflate
+    want = gzip.decompress(raws[0]) if raws else b""
+    out = {}
+    for name, fn in inflaters.items():
+        if raws and fn(raws[0]) != want:
+            raise RuntimeError(f"{name} inflates differently from zlib")
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for r in raws:
+                fn(r)
+            times.append((time.perf_counter() - t0) / max(1, len(raws)))
+        out[name] = 1e3 * sorted(times)[1]
+    return out
+
+
+def _libdeflate():
+    """`raw -> bytes` through the system's libdeflate (single-member gzip), or None."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("deflate")
+    if name is None:
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    lib.libdeflate_alloc_decompressor.restype = ctypes.c_void_p
+    lib.libdeflate_gzip_decompress.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_size_t)]
+    dec = lib.libdeflate_alloc_decompressor()
+
+    def inflate(raw: bytes) -> bytes:
+        size = int.from_bytes(raw[-4:], "little")  # ISIZE: the length mod 2**32
+        buf = ctypes.create_string_buffer(size)
+        got = ctypes.c_size_t()
+        if lib.libdeflate_gzip_decompress(dec, raw, len(raw), buf, size, ctypes.byref(got)) != 0:
+            raise ValueError("libdeflate could not inflate the data")
+        return buf.raw[: got.value]
+
+    return inflate
 
 
 def _per_spectrum_forward_rate(pack: Path, model, n: int = 300) -> float:

@@ -108,8 +108,9 @@ def test_installed_classify_and_train(installed):
         for _ in range(n):
             obsid += 1
             _write_lamost(files / f"spec-{obsid}.fits", cls, obsid, slope, obsid)
-    # classify with the model shipped inside the wheel
-    run("classify", files, "-o", "out.csv", "-j", "1", "-q")
+    # classify with the model shipped inside the wheel; 2 reader processes: the batch engine's
+    # spawned workers import spectype from the wheel too
+    run("classify", files, "-o", "out.csv", "-j", "2", "-q")
     text = (work / "out.csv").read_text()
     assert text.count(",ok,") == 24, text[:500]
     # a pack, then train with a packaged config named as the docs do (configs/ is not here)

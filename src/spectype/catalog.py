@@ -1,8 +1,9 @@
 """Catalogue: scan spectrum files into one table row per spectrum, with a status per row.
 
-Workers (processes, or Ray tasks) read chunks of files and return small row dicts, never
-arrays, so the scan's memory does not grow with the number of files. A file that cannot be
-read becomes one row with status 'error' and the message; the scan always goes on.
+Workers (processes, or Ray tasks: `spectype.parallel.map_files`) read chunks of files and
+return small row dicts, never arrays, so the scan's memory does not grow with the number of
+files. A file that cannot be read, or that kills its worker, becomes one row with status
+'error' and the message; the scan always goes on.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -157,12 +157,17 @@ def catalog_file(path: str, read_fn: ReadFn | None = None) -> list[dict]:
     return rows
 
 
-def catalog_chunk(paths: Sequence[str], read_fn: ReadFn | None = None) -> list[dict]:
-    """Rows for a chunk of files (the unit of work sent to a worker)."""
-    rows: list[dict] = []
-    for p in paths:
-        rows.extend(catalog_file(p, read_fn))
-    return rows
+@dataclass(frozen=True)
+class CatalogTask:
+    """`spectype.parallel.map_files` task of the scan: a path -> its catalogue rows."""
+
+    read_fn: ReadFn | None = None
+
+    def __call__(self, path: str) -> list[dict]:
+        return catalog_file(path, self.read_fn)
+
+    def failed(self, path: str, message: str) -> list[dict]:
+        return [error_row(path, f"{path}: {message}")]
 
 
 # ----------------------------------------------------------------------------- many files
@@ -192,53 +197,6 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return df.sort_values(["path", "index"], kind="stable", na_position="first").reset_index(drop=True)
 
 
-def _chunks(files: list[str], workers: int, chunk_size: int | None) -> list[list[str]]:
-    # ~4 chunks per worker balances load; capped so progress still moves on big scans.
-    size = chunk_size or max(1, min(64, math.ceil(len(files) / (workers * 4))))
-    return [files[i : i + size] for i in range(0, len(files), size)]
-
-
-def _progress(enabled: bool):
-    from .progress import progress_bar
-
-    return progress_bar(enabled, "files")
-
-
-def _scan_processes(chunks, workers, read_fn, advance) -> list[dict]:
-    rows: list[dict] = []
-    if workers <= 1:
-        for ch in chunks:
-            rows.extend(catalog_chunk(ch, read_fn))
-            advance(len(ch))
-        return rows
-    # spawn: workers start clean even when the caller has torch/OpenMP threads running.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as ex:
-        futs = {ex.submit(catalog_chunk, ch, read_fn): len(ch) for ch in chunks}
-        for fut in as_completed(futs):
-            rows.extend(fut.result())
-            advance(futs[fut])
-    return rows
-
-
-def _scan_ray(chunks, read_fn, advance) -> list[dict]:
-    try:
-        import ray
-    except ImportError as exc:
-        raise ConfigError("--ray needs Ray: pip install 'spectype[cluster]'") from exc
-    if not ray.is_initialized():
-        # Joins a cluster when RAY_ADDRESS is set, otherwise starts a local one.
-        ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
-    remote = ray.remote(catalog_chunk)
-    pending = {remote.remote(ch, read_fn): len(ch) for ch in chunks}
-    rows: list[dict] = []
-    while pending:
-        done, _ = ray.wait(list(pending), num_returns=1)
-        for ref in done:
-            rows.extend(ray.get(ref))
-            advance(pending.pop(ref))
-    return rows
-
-
 def scan(
     paths: Iterable[str | os.PathLike],
     workers: int | None = None,
@@ -250,23 +208,20 @@ def scan(
 ) -> pd.DataFrame:
     """Catalogue every spectrum under `paths` (files and directories).
 
-    workers: processes (default: CPU count; 1 = in this process). use_ray: Ray tasks instead.
+    workers: processes (default: CPU count; 1 = in this process). use_ray: Ray tasks instead
+    (joins RAY_ADDRESS when set; `workers` then caps the tasks at once). chunk_size: files per
+    unit of work (default: `spectype.parallel.chunk_size`). The engine is `map_files`.
     read_fn: `path -> (format, [Spectrum])`, default `read_with_format` (must be picklable).
     Returns a DataFrame with `CATALOG_COLUMNS`, one row per spectrum, sorted by (path, index).
     """
+    from .parallel import map_files
+
     files = expand_paths(paths, recursive=recursive)
-    workers = max(1, workers or os.cpu_count() or 1)
-    chunks = _chunks(files, workers, chunk_size)
-    with _progress(progress) as bar:
-        task = bar.add_task("cataloguing", total=len(files))
-
-        def advance(n: int) -> None:
-            bar.advance(task, n)
-
-        if use_ray:
-            rows = _scan_ray(chunks, read_fn, advance)
-        else:
-            rows = _scan_processes(chunks, workers, read_fn, advance)
+    rows: list[dict] = []
+    for _path, file_rows in map_files(CatalogTask(read_fn), files, backend="ray" if use_ray else "local",
+                                      workers=workers, chunk=chunk_size, progress=progress,
+                                      label="cataloguing"):
+        rows.extend(file_rows)
     return to_frame(rows)
 
 

@@ -1,18 +1,14 @@
-"""Reader side: files -> preprocessed spectra (`Item`s), in worker processes.
+"""Reader side: files -> preprocessed spectra (`Item`s), run in worker processes by
+`spectype.parallel.map_files` (task `ReadItems`).
 
-Workers never raise: every file or spectrum that fails becomes an Item with `error` set, so
-a bad file is a row, never a lost batch. Workers die with their parent (see `_die_with_parent`).
+Readers never raise: every file or spectrum that fails becomes an Item with `error` set, so a
+bad file is a row, never a lost batch.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 
 import numpy as np
 
@@ -130,101 +126,32 @@ def read_and_preprocess(args: tuple[list[FileTask], dict]) -> list[Item]:
     return items
 
 
-# ---------------------------------------------------------------- worker lifetime
+# ---------------------------------------------------------------- the task for map_files
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: exit when the parent does (SIGKILL / SIGTERM of the main process).
+@dataclass(frozen=True)
+class ReadItems:
+    """`spectype.parallel.map_files` task of classify: a FileTask -> the Items of its spectra.
 
-    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG). Everywhere:
-    a daemon thread polls the parent id and exits the worker once it changes (reparenting).
+    `read` is looked up when the task is made, in the parent, and travels to the workers by
+    reference: a replacement of `read_and_preprocess` (a test's slow or dying reader) reaches them.
     """
-    try:
-        import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except Exception:  # not Linux: the polling thread below covers it
-        pass
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
-    # Ctrl-C goes to the whole process group: let the parent decide, do not print tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cfg: dict
+    read: Callable | None = None
 
-    def watch() -> None:
-        import time
+    def __post_init__(self) -> None:
+        if self.read is None:
+            object.__setattr__(self, "read", read_and_preprocess)
 
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(1)
-            time.sleep(0.5)
+    def run_chunk(self, tasks: list[FileTask]) -> list[list[Item]]:
+        by_path: dict[str, list[Item]] = {t.path: [] for t in tasks}
+        for it in self.read((list(tasks), self.cfg)):
+            by_path[it.path].append(it)
+        return [by_path[t.path] for t in tasks]
 
-    threading.Thread(target=watch, daemon=True, name="spectype-parent-watch").start()
+    def __call__(self, task: FileTask) -> list[Item]:
+        return self.run_chunk([task])[0]
 
-
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    # spawn: the parent has torch (and its OpenMP threads) loaded; forking that is unsafe.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
-
-
-def iter_preprocessed(tasks: list[FileTask], preprocess_cfg: dict, workers: int,
-                      files_per_task: int) -> Iterator[list[Item]]:
-    """Yield per-chunk item lists in input order, with a bounded number of chunks in flight.
-
-    Bounded in-flight work keeps peak memory flat however many files there are. A reader
-    process that dies (killed for memory by a decompression bomb, a crash in a C library)
-    costs one error row for the file it was reading, not the run: see `_isolate`.
-    """
-    from collections import deque
-    from concurrent.futures.process import BrokenProcessPool
-
-    chunks = [(tasks[i : i + files_per_task], preprocess_cfg) for i in range(0, len(tasks), files_per_task)]
-    if workers <= 1:
-        for c in chunks:
-            yield read_and_preprocess(c)
-        return
-    pool = worker_pool(workers)
-    try:
-        pending: deque = deque()
-        queue = deque(chunks)
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:
-                c = queue.popleft()
-                pending.append((c, pool.submit(read_and_preprocess, c)))
-            c, fut = pending.popleft()
-            try:
-                yield fut.result()
-            except BrokenProcessPool:
-                pool.shutdown(wait=True, cancel_futures=True)
-                yield _isolate(c)
-                # Every chunk in flight died with the pool: run them again, in order.
-                queue.extendleft(reversed([pc for pc, _ in pending]))
-                pending.clear()
-                pool = worker_pool(workers)
-    finally:
-        # On an interrupt, do not wait for queued chunks: finish running ones and stop.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _isolate(chunk: tuple[list[FileTask], dict]) -> list[Item]:
-    """Re-read a chunk whose reader process died, one file at a time in a fresh process, to
-    find the file that kills it; that file gets an error row, the others their rows."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    tasks, cfg = chunk
-    items: list[Item] = []
-    pool = worker_pool(1)
-    try:
-        for t in tasks:
-            try:
-                items.extend(pool.submit(read_and_preprocess, ([t], cfg)).result())
-            except BrokenProcessPool:
-                items.append(Item(path=t.path, index=0, error=(
-                    f"{t.path}: the reader process died while reading this file (killed, e.g. "
-                    "out of memory on a decompression bomb, or crashed); the file was skipped")))
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = worker_pool(1)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return items
+    def failed(self, task: FileTask, message: str) -> list[Item]:
+        return [Item(path=task.path, index=0, error=f"{task.path}: {message}")]

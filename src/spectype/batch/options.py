@@ -11,7 +11,7 @@ LOW_SNR = 10.0
 @dataclass
 class ClassifyOptions:
     batch_size: int = 128  # spectra per forward: on CPU, 64-128 keeps activations in cache (3,200/s at 256 vs 7,200/s at 64-128 for the default model)
-    workers: int | None = None  # reader processes; None = all cores
+    workers: int | None = None  # reader processes (ray: tasks at once); None = all cores
     files_per_task: int = 32  # files a worker reads per task: amortises process overhead
     low_snr: float = LOW_SNR  # flag spectra whose SNR (i, else g) is below this
     plot: int = 0  # write a figure for the first N spectra
@@ -23,6 +23,8 @@ class ClassifyOptions:
     min_coverage: float | None = None  # None: the model's own (its preprocess.min_coverage)
     keep_columns: str | list[str] | None = "all"  # catalogue columns copied to the output
     wait_for_lock: float = 0.0  # seconds to wait for another run on the same -o (0: refuse)
+    backend: str = "local"  # where files are read: local (processes) or ray (Ray tasks)
+    ray_address: str | None = None  # ray: the cluster to join (None: $RAY_ADDRESS, else a local Ray)
 
 
 @dataclass

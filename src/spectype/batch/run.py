@@ -1,7 +1,8 @@
 """Batch classification of spectrum files with a released model: the product's main job.
 
 files / folders / catalogues / packs
-  -> worker processes: read + preprocess (I/O and gzip bound, so every core is used)
+  -> `spectype.parallel.map_files`: read + preprocess in worker processes (I/O and gzip bound,
+     so every core is used), or in Ray tasks across a cluster (`backend="ray"`)
   -> batches of flux on the model's device -> probabilities -> one row per spectrum
   -> atomic part files beside the output, merged into it at the end.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ from ..runtime import resolve_device
 from .engine import Classifier, preprocess_config
 from .identity import model_identity, run_metadata
 from .inputs import expand_inputs
-from .items import Item, iter_preprocessed
+from .items import Item, ReadItems
 from .options import ClassifyOptions, ClassifySummary
 from .paths import path_key
 from .writer import ResultWriter, check_suffix, check_target, output_lock
@@ -71,22 +73,17 @@ def classify_files(
                                   n_skipped=len(inputs.tasks) - len(todo))
         plotter = _Plotter(output, opts.plot, loaded.class_names) if opts.plot else None
         clf = Classifier(loaded, identity, opts, device, summary, writer.add, inputs.extra_for, plotter)
-        workers = opts.workers or os.cpu_count() or 1
-
-        from ..progress import progress_bar
-
         try:
-            with progress_bar(opts.progress, "files") as bar:
-                task = bar.add_task("classify", total=len(todo))
-                excluded = [it for it in inputs.excluded if (path_key(it.path), it.index) not in done_keys]
-                for it in excluded:
+            for it in inputs.excluded:
+                if (path_key(it.path), it.index) not in done_keys:
                     clf.add(it)
-                for items in _sources(todo, inputs.packs, pre_cfg, workers, opts, done_keys):
+            # closing: an interrupt stops the reader processes now, not when the traceback goes.
+            with closing(_sources(todo, inputs.packs, pre_cfg, opts, done_keys)) as sources:
+                for items in sources:
                     for it in items:
                         clf.add(it)
                     writer.maybe_flush(set(clf.waiting))
-                    bar.update(task, advance=len({it.path for it in items}))
-                clf.run_batch()
+            clf.run_batch()
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM, an error): keep every complete file's rows.
             writer.flush(set(clf.waiting) | {it.path for it in clf.batch})
@@ -96,9 +93,15 @@ def classify_files(
     return summary
 
 
-def _sources(todo, packs, pre_cfg, workers, opts, done_keys) -> Iterator[list[Item]]:
-    yield from iter_preprocessed(todo, pre_cfg, workers, opts.files_per_task)
+def _sources(todo, packs, pre_cfg, opts: ClassifyOptions, done_keys) -> Iterator[list[Item]]:
+    """Item lists, a file's (or a pack slice's) at a time, in input order."""
     from ..errors import SpectypeError
+    from ..parallel import map_files
+
+    for _task, items in map_files(ReadItems(pre_cfg), todo, backend=opts.backend, workers=opts.workers,
+                                  chunk=opts.files_per_task, progress=opts.progress, label="classify",
+                                  address=opts.ray_address):
+        yield items
 
     for pack in packs:
         try:

@@ -20,10 +20,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -93,53 +90,6 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------- preprocessing
-
-
-def preprocess_chunk(items: list[tuple[int, str, int]], cfg) -> list[tuple]:
-    """Worker: [(position, path, index)] -> [(position, flux, ivar, None) | (position, None, None, reason)].
-
-    Consecutive items from one file share a single read.
-    """
-    from ..io import read_all
-    from ..preprocess import preprocess
-
-    out: list[tuple] = []
-    cache: tuple[str, list] | None = None
-    for pos, path, idx in items:
-        try:
-            if cache is None or cache[0] != path:
-                cache = (path, read_all(path))
-            spectra = cache[1]
-            if not 0 <= idx < len(spectra):
-                raise IndexError(f"file now holds {len(spectra)} spectra, catalogue says index {idx}")
-            pre = preprocess(spectra[idx], cfg)
-            out.append((pos, np.asarray(pre.flux, np.float32), np.asarray(pre.ivar, np.float32), None))
-        except Exception as exc:  # CoverageError, read errors, ...: drop the row, keep the reason
-            out.append((pos, None, None, f"{type(exc).__name__}: {exc}"))
-    return out
-
-
-def _preprocessed(items, cfg, workers: int, progress: bool) -> Iterator[tuple]:
-    """Yield preprocess results in row order, in parallel, with a progress bar."""
-    from ..progress import progress_bar
-
-    size = max(1, min(32, -(-len(items) // (workers * 4))))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with progress_bar(progress, "spectra") as bar:
-        task = bar.add_task("preprocessing", total=len(items))
-        if workers <= 1:
-            results = (preprocess_chunk(ch, cfg) for ch in chunks)
-            for res in results:
-                yield from res
-                bar.advance(task, len(res))
-            return
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as ex:
-            for res in ex.map(preprocess_chunk, chunks, [cfg] * len(chunks)):
-                yield from res
-                bar.advance(task, len(res))
 
 
 # ----------------------------------------------------------------------------- building
@@ -250,7 +200,6 @@ def build_dataset(
         )
     cfg = config.preprocess_config()
     n_pix = int(cfg.n_pix)
-    workers = max(1, workers or os.cpu_count() or 1)
     items = [(i, str(p), int(x)) for i, (p, x) in enumerate(zip(rows["path"], rows["index"], strict=True))]
 
     notes = list(sel.notes)
@@ -273,7 +222,12 @@ def build_dataset(
                 buf_f.clear()
                 buf_i.clear()
 
-        for pos, flux, ivar, reason in _preprocessed(items, cfg, workers, progress):
+        from ..parallel import map_files
+        from .preprocess_task import PreprocessRows
+
+        rows_out = map_files(PreprocessRows(cfg), items, workers=workers, progress=progress,
+                             label="preprocessing", unit="spectra")
+        for _item, (pos, flux, ivar, reason) in rows_out:
             if reason is not None:
                 dropped.append((items[pos][1] + f"[{items[pos][2]}]", reason))
                 continue
