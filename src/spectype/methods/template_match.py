@@ -16,113 +16,28 @@ Why each choice is made, and the real-data figures, are in docs/template_match.m
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.polynomial import legendre
 from scipy.optimize import minimize_scalar
 
-from ..errors import ConfigError, CoverageError
-from ..labels import CLASSES, code_to_subtype, parse_label
-from ..preprocess import PreprocessConfig, preprocess
+from ..errors import ConfigError
+from ..labels import CLASSES
+from ..preprocess import PreprocessConfig
 from ..spectrum import Spectrum
+from .templates import (
+    TemplateMatch,
+    _class_indices,
+    check_templates,
+    kesseli_folder,
+    load_templates,
+)
 
-KESSELI_SUBDIR = Path("libraries") / "kesseli"
-_TEMPLATE_SUFFIXES = (".fits.gz", ".fits", ".fit.gz", ".fit")
 # log(0) guard for the temperature fit's NLL: a true class with no template mass.
 _TINY = 1e-300
-_DECISIONS = ("proba", "template")
-
-
-@dataclass
-class TemplateMatch:
-    """The matcher's answer for N spectra (arrays of length N unless noted).
-
-    cls: the chosen class (TemplateMatcher.decision: most probable class, or the best
-    template's); '' where a row had too few good pixels to fit.
-    code: numeric type (O0=0 ... M9=69), a weighted mean over the best `code_k` templates of
-    the chosen class (weights: template probabilities); NaN for carbon / empty rows.
-    template_index / template_name: the best template of the chosen class (-1 / '' for
-    empty rows); lum_class: its luminosity class ('V', 'III', or None where it has none).
-    chi2_min: its chi2; reduced_chi2: chi2_min / (n_good - n_params).
-    proba: (N, len(CLASSES)) class probabilities (template softmax summed per class).
-    n_good: pixels that entered the fit.
-    """
-
-    cls: np.ndarray
-    code: np.ndarray
-    lum_class: np.ndarray
-    template_index: np.ndarray
-    template_name: np.ndarray
-    chi2_min: np.ndarray
-    reduced_chi2: np.ndarray
-    proba: np.ndarray
-    n_good: np.ndarray
-
-    @property
-    def subtype(self) -> np.ndarray:
-        """Type strings from `code` rounded to the nearest subtype ('G2'); '' where NaN."""
-        return np.array(
-            [code_to_subtype(float(np.clip(round(c), 0, 69))) if np.isfinite(c) else ""
-             for c in self.code],
-            dtype=object,
-        )
-
-
-def kesseli_folder(data_root: str | os.PathLike) -> Path:
-    """`<data_root>/libraries/kesseli`, or ConfigError naming the path when it is missing."""
-    folder = Path(data_root) / KESSELI_SUBDIR
-    if not folder.is_dir():
-        raise ConfigError(
-            f"no Kesseli templates at {folder}: give the data root that holds "
-            f"{KESSELI_SUBDIR} (see ../shared/data/SOURCES.md)"
-        )
-    return folder
-
-
-def _strip_suffix(name: str) -> str:
-    for suffix in _TEMPLATE_SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
-def _read_template(path: Path) -> Spectrum:
-    """One template through `spectype.read` (io/kesseli.py reads the Kesseli tables: vacuum,
-    rest-frame, type from the file name in meta.subclass)."""
-    from ..io import read
-
-    spec = read(path)
-    if isinstance(spec, list):
-        raise ConfigError(f"{path} holds {len(spec)} spectra; a template file must hold one")
-    return spec
-
-
-def _template_paths(folder: Path) -> list[Path]:
-    paths = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.name.lower().endswith(_TEMPLATE_SUFFIXES)
-    )
-    if not paths:
-        raise ConfigError(
-            f"{folder}: no template files ({', '.join(_TEMPLATE_SUFFIXES)}); "
-            "give the folder of templates (e.g. <data_root>/libraries/kesseli)"
-        )
-    return paths
-
-
-def _class_indices(y: Sequence | np.ndarray) -> np.ndarray:
-    """Class labels (letters in CLASSES or integer indices) -> indices; -1 for unknown."""
-    y = np.asarray(y)
-    if y.dtype.kind in "iu":
-        return y.astype(int)
-    lookup = {c: i for i, c in enumerate(CLASSES)}
-    return np.array([lookup.get(str(v), -1) for v in y], dtype=int)
 
 
 class TemplateMatcher:
@@ -166,27 +81,7 @@ class TemplateMatcher:
         cfg: PreprocessConfig | None = None,
     ):
         templates = np.asarray(templates, dtype=np.float64)
-        if templates.ndim != 2 or templates.shape[0] == 0:
-            raise ConfigError(f"templates must be a non-empty (T, L) array, got {templates.shape}")
-        if len(labels) != templates.shape[0]:
-            raise ConfigError(f"{len(labels)} labels for {templates.shape[0]} templates")
-        if not 0 <= int(continuum_degree) <= 3:
-            raise ConfigError(f"continuum_degree must be 0..3, got {continuum_degree}")
-        if not np.all(np.isfinite(templates)):
-            raise ConfigError("templates contain non-finite flux; interpolate or drop them")
-        if decision not in _DECISIONS:
-            raise ConfigError(f"decision must be one of {_DECISIONS}, got {decision!r}")
-        if tau <= 0 or class_tau <= 0 or code_k < 1 or chunk_size < 1:
-            raise ConfigError("tau and class_tau must be > 0, code_k >= 1 and chunk_size >= 1")
-        if cfg is not None and cfg.n_pix != templates.shape[1]:
-            raise ConfigError(f"templates have {templates.shape[1]} pixels, cfg.n_pix {cfg.n_pix}")
-        parsed = [parse_label(s) for s in labels]
-        bad = [(s, lab.excluded) for s, lab in zip(labels, parsed, strict=True) if not lab.ok]
-        if bad:
-            raise ConfigError(
-                f"template labels that are not a usable class: {bad}; drop them "
-                "(from_library does) or relabel"
-            )
+        parsed = check_templates(templates, labels, continuum_degree, decision, tau, class_tau, code_k, chunk_size, cfg)
         self.names = np.array(
             list(names) if names is not None else [f"template{i}" for i in range(len(labels))],
             dtype=object,
@@ -216,7 +111,6 @@ class TemplateMatcher:
         self._onehot[np.arange(len(labels)), [CLASSES.index(c) for c in self.template_cls]] = 1.0
         self._precompute()
 
-    # ------------------------------------------------------------------ construction
     @classmethod
     def from_library(
         cls,
@@ -237,38 +131,7 @@ class TemplateMatcher:
         `options` go to TemplateMatcher; offset defaults to cfg.norm == 'minmax'.
         """
         cfg = cfg or PreprocessConfig()
-        if isinstance(path_or_spectra, str | os.PathLike):
-            folder = Path(path_or_spectra)
-            if not folder.is_dir():
-                raise ConfigError(f"{folder} is not a folder of templates")
-            items: list = list(_template_paths(folder))
-        else:
-            items = list(path_or_spectra)
-        tcfg = dataclasses.replace(cfg, rest_frame=False, norm="none")
-        fluxes, labels, names, dropped = [], [], [], []
-        for item in items:
-            if isinstance(item, Spectrum):
-                spec, name = item, item.meta.id or item.meta.path or f"template{len(names)}"
-            else:
-                spec = _read_template(Path(item))
-                name = _strip_suffix(Path(item).name)
-            label_text = spec.meta.subclass
-            label = parse_label(label_text)
-            if not label.ok:
-                dropped.append((name, f"{label_text!r}: {label.excluded}"))
-                continue
-            try:
-                pre = preprocess(spec, tcfg)
-            except CoverageError as exc:
-                raise ConfigError(
-                    f"template {name} does not cover the model grid: {exc}; "
-                    "drop it or choose a grid inside the templates' range"
-                ) from exc
-            fluxes.append(pre.flux.astype(np.float64))
-            labels.append(label_text)
-            names.append(name)
-        if not fluxes:
-            raise ConfigError(f"no usable templates (dropped: {dropped})")
+        fluxes, labels, names, dropped = load_templates(path_or_spectra, cfg)
         options.setdefault("offset", cfg.norm == "minmax")
         matcher = cls(np.stack(fluxes), labels, names, cfg=cfg, **options)
         matcher.dropped = dropped
@@ -297,7 +160,6 @@ class TemplateMatcher:
     def n_templates(self) -> int:
         return self.templates.shape[0]
 
-    # ------------------------------------------------------------------ chi2
     def _weights(
         self, flux: np.ndarray, ivar: np.ndarray | None, good: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -390,7 +252,6 @@ class TemplateMatcher:
         out[n_good <= self.n_params] = np.nan
         return out, n_good
 
-    # ------------------------------------------------------------------ probabilities
     def template_proba(
         self, chi2: np.ndarray, n_good: np.ndarray, tau: float | None = None
     ) -> np.ndarray:
@@ -466,7 +327,6 @@ class TemplateMatcher:
             n_good=n_good,
         )
 
-    # ------------------------------------------------------------------ public API
     def predict(
         self, flux: np.ndarray, ivar: np.ndarray | None = None, good: np.ndarray | None = None
     ) -> TemplateMatch:
