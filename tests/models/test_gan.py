@@ -14,8 +14,11 @@ TINY = {
 }
 
 
-def test_builders_registered():
-    assert set(TINY) <= set(list_models("gan_*"))
+def test_builders_registered_by_role():
+    assert set(list_models(role="generator")) == {"gan_lcgan_generator", "gan_sgan_generator"}
+    assert set(list_models(role="discriminator")) == {"gan_lcgan_discriminator", "gan_sgan_discriminator"}
+    assert not set(TINY) & set(list_models(role="classifier"))
+    assert set(TINY) <= set(list_models("gan_*"))  # no role: every registry
 
 
 @pytest.mark.parametrize("name", ["gan_lcgan_generator", "gan_sgan_generator"])

@@ -21,13 +21,14 @@ evaluate) works unchanged; `heads(x)` returns everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from ..layers.attention import create_attn1d
 from .cnn1d import output_shape
-from .registry import register_model
+from .registry import as_kwargs, register_model
 
 LUM_CLASSES = ("I", "II", "III", "IV", "V")
 
@@ -125,12 +126,21 @@ class MKNet(nn.Module):
         return self.class_head(self.drop(self.embedding(x))) / self.temperature
 
 
-@register_model
-def mknet(
-    *, n_classes: int = 8, input_len: int = 3700, channels: Sequence[int] = (8, 16, 32, 48, 64),
-    kernels: Sequence[int] = (7, 5, 5, 5, 3), pool_strides: Sequence[int] = (4, 2, 2, 2, 2),
-    attn: str = "se", hidden: int = 128, dropout: float = 0.2,
-) -> MKNet:
+@dataclass(frozen=True, kw_only=True)
+class MKNetModelConfig:
+    """Arguments of MKNet; what a model folder saves (train/mknet.py's MKNetConfig is training's)."""
+
+    n_classes: int = 8
+    input_len: int = 3700
+    channels: Sequence[int] = (8, 16, 32, 48, 64)
+    kernels: Sequence[int] = (7, 5, 5, 5, 3)
+    pool_strides: Sequence[int] = (4, 2, 2, 2, 2)
+    attn: str = "se"
+    hidden: int = 128
+    dropout: float = 0.2
+
+
+@register_model(config=MKNetModelConfig)
+def mknet(config: MKNetModelConfig) -> MKNet:
     """Multitask compact 1D CNN: flux + good mask -> class, type code, luminosity class."""
-    return MKNet(n_classes=n_classes, input_len=input_len, channels=channels, kernels=kernels,
-                 pool_strides=pool_strides, attn=attn, hidden=hidden, dropout=dropout)
+    return MKNet(**as_kwargs(config))
