@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from spectype.errors import ModelLoadError
 from spectype.gan.folder import load_gan_module, read_gan_config, save_gan_folder
-from spectype.models import create_model
+from spectype.models import create_model, list_models, register_model
 from spectype.models.release import load_model, save_model
 
 L, NOISE = 64, 16
@@ -129,14 +129,28 @@ def test_folder_checks_hold_for_every_role(case, gan_folder, tmp_path):
     assert message in str(err.value) and "config.json" in str(err.value), str(err.value)
 
 
-def test_generator_output_length_is_checked_before_loading(gan_folder, tmp_path):
-    # A generator whose kwargs no longer give input_len pixels must not load as if they did.
+def test_weights_of_another_length_are_refused(gan_folder, tmp_path):
     def change(cfg):
         cfg["arch"]["kwargs"]["input_len"] = cfg["input_len"] = L * 2
         cfg["preprocess"]["n_pix"] = cfg["companions"]["discriminator"]["kwargs"]["input_len"] = L * 2
     folder = _edited(gan_folder[0], tmp_path / "longer", change)
     with pytest.raises(ModelLoadError, match="do not fit|do not match"):
         load_gan_module(folder)
+
+
+SHORT = "test_short_generator"
+if SHORT not in list_models():
+
+    @register_model(name=SHORT, role="generator")
+    def _short(input_len: int = 8, noise_dim: int = 4) -> torch.nn.Module:
+        """A generator one pixel short of input_len."""
+        return torch.nn.Linear(noise_dim, input_len - 1)
+
+
+def test_generator_output_length_is_checked_before_loading(tmp_path):
+    folder = save_model(create_model(SHORT), tmp_path / "short", class_names=["O"], preprocess={})
+    with pytest.raises(ModelLoadError, match=r"the generator in 'arch' gives outputs of shape \(7,\) for input_len 8"):
+        load_model(folder, role="generator")
 
 
 def test_nan_discriminator_weights_are_refused(gan_folder, tmp_path):
