@@ -11,6 +11,7 @@ L' is found by a dry run, so any input_len works (3700 -> 219 positions).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ def output_shape(module: nn.Module, in_shape: Sequence[int]) -> tuple[int, ...]:
     """
     was_training = module.training
     module.eval()
-    first = next(iter([*module.parameters(), *module.buffers()]), None)
+    first = next(itertools.chain(module.parameters(), module.buffers()), None)
     try:
         out = module(torch.zeros(1, *in_shape, device=None if first is None else first.device))
     finally:

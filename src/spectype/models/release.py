@@ -112,19 +112,19 @@ def save_model(
     model = unwrap_model(model)
     arch = _arch_of(model)
     role = model_role(arch["name"])
-    networks = {role: model}
+    nets = {role: model}
     for r, m in (companions or {}).items():
         m = unwrap_model(m)
         if r == role or model_role(_arch_of(m)["name"]) != r:
             raise ValueError(f"companion {r!r} must be a {r} other than the main {role}")
-        networks[r] = m
+        nets[r] = m
     input_len = arch.get("kwargs", {}).get("input_len")
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "role": role,
         "arch": arch,
-        "companions": {r: m.spectype_arch for r, m in networks.items() if r != role},
+        "companions": {r: m.spectype_arch for r, m in nets.items() if r != role},
         "class_names": list(class_names),
         "preprocess": preprocess,
         "input_len": input_len,
@@ -143,7 +143,7 @@ def save_model(
     text = json.dumps(jsonable(config), indent=2)
     with atomic_folder(folder) as tmp:
         # Weights are saved from CPU copies so the folder does not depend on the device.
-        for r, m in networks.items():
+        for r, m in nets.items():
             safetensors.torch.save_model(m, str(tmp / weights_file(r, role)), metadata={"format": "pt"})
         for name, data in files.items():
             (tmp / name).write_bytes(data)
