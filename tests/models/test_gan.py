@@ -15,8 +15,9 @@ TINY = {
 
 
 def test_builders_registered_by_role():
-    assert set(list_models(role="generator")) == {"gan_lcgan_generator", "gan_sgan_generator"}
-    assert set(list_models(role="discriminator")) == {"gan_lcgan_discriminator", "gan_sgan_discriminator"}
+    # <=: tests may register generators of their own.
+    assert {"gan_lcgan_generator", "gan_sgan_generator"} <= set(list_models(role="generator"))
+    assert {"gan_lcgan_discriminator", "gan_sgan_discriminator"} <= set(list_models(role="discriminator"))
     assert not set(TINY) & set(list_models(role="classifier"))
     assert set(TINY) <= set(list_models("gan_*"))  # no role: every registry
 
