@@ -14,8 +14,12 @@ TINY = {
 }
 
 
-def test_builders_registered():
-    assert set(TINY) <= set(list_models("gan_*"))
+def test_builders_registered_by_role():
+    # <=: tests may register generators of their own.
+    assert {"gan_lcgan_generator", "gan_sgan_generator"} <= set(list_models(role="generator"))
+    assert {"gan_lcgan_discriminator", "gan_sgan_discriminator"} <= set(list_models(role="discriminator"))
+    assert not set(TINY) & set(list_models(role="classifier"))
+    assert set(TINY) <= set(list_models("gan_*"))  # no role: every registry
 
 
 @pytest.mark.parametrize("name", ["gan_lcgan_generator", "gan_sgan_generator"])

@@ -1,25 +1,25 @@
-"""Every registered (non-GAN) model: forward + backward on a tiny batch, logits (B, n_classes)."""
+"""Every registered classifier: forward + backward on a tiny batch, logits (B, n_classes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import pytest
 import torch
 
-from spectype.models import count_parameters, create_model, list_models
-from spectype.models.registry import _MODELS
+from spectype.models import count_parameters, create_model, list_models, model_config
 
 N_CLASSES, INPUT_LEN = 4, 512
 # Small settings for whichever of these a builder accepts (images 32 px, one block per stage).
 SMALL = {"input_len": INPUT_LEN, "n_classes": N_CLASSES, "image_size": 32, "layers": (1, 1, 1, 1),
          "epsanet_layers": (1, 1, 1, 1)}  # fmt: skip
 
-CLASSIFIERS = [n for n in list_models() if not n.startswith("gan_")]
+CLASSIFIERS = list_models(role="classifier")
 
 
 def small_kwargs(name: str) -> dict:
-    params = inspect.signature(_MODELS[name]).parameters
+    params = {f.name for f in dataclasses.fields(model_config(name))}
     return {k: v for k, v in SMALL.items() if k in params}
 
 

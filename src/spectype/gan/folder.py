@@ -1,28 +1,24 @@
-"""GAN checkpoint folders: `model.safetensors` (generator), `discriminator.safetensors`,
-`config.json` (builder names + kwargs, class, normalisation, iteration). Never pickles.
+"""GAN checkpoint folders: model folders (spectype.models.release) whose main network is the
+generator (`model.safetensors`, role 'generator') with the discriminator as a companion
+(`discriminator.safetensors`), plus `samples.png`. Never pickles.
 
-A folder is written under a temporary name and renamed into place, so a crash never leaves a
-half-written checkpoint under its final name.
+config.json holds the GAN's own facts beside the folder fields: gan, class_name, normalisation,
+noise_dim, wavelength, iteration and training_groups. Checkpoints of earlier versions (format
+'spectype-gan-checkpoint') load as well: release.read_model_config reads them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
 
-from ..atomic import atomic_folder
 from ..errors import ModelLoadError
-from ..models.registry import create_model
+from ..models.release import CONFIG, WEIGHTS, load_model, read_model_config, save_model
 
-FORMAT = "spectype-gan-checkpoint"
-
-
-def _state(model: nn.Module) -> dict:
-    return {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+# Keys of the training run's config that the folder format itself writes (from the modules).
+_FOLDER_KEYS = {"arch", "discriminator_arch", "class_names", "input_len", "training"}
 
 
 def save_gan_folder(
@@ -32,54 +28,46 @@ def save_gan_folder(
     config: dict,
     extra_files: dict[str, bytes] | None = None,
 ) -> Path:
-    """Write a checkpoint folder atomically; `config` must hold 'arch' (generator builder)."""
-    folder = Path(folder)
-    with atomic_folder(folder) as tmp:
-        save_file(_state(generator), str(tmp / "model.safetensors"))
-        if discriminator is not None:
-            save_file(_state(discriminator), str(tmp / "discriminator.safetensors"))
-        for name, data in (extra_files or {}).items():
-            (tmp / name).write_bytes(data)
-        (tmp / "config.json").write_text(json.dumps({"format": FORMAT, **config}, indent=2))
-    return folder
+    """Write a checkpoint folder atomically. `config`: the run's facts (class_names, training,
+    class_name, iteration ...); the architectures come from the modules (`create_model`)."""
+    return save_model(
+        generator,
+        folder,
+        class_names=list(config["class_names"]),
+        preprocess={"norm": config.get("normalisation", "l2"), "n_pix": config.get("input_len")},
+        training=config.get("training"),
+        companions={"discriminator": discriminator} if discriminator is not None else None,
+        extra={k: v for k, v in config.items() if k not in _FOLDER_KEYS},
+        extra_files=extra_files,
+    )
+
+
+def _check_is_checkpoint(folder: Path) -> None:
+    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+        raise ModelLoadError(
+            f"{folder}: not a GAN checkpoint folder (needs {CONFIG} and {WEIGHTS}); "
+            "pass a folder such as RUN_DIR/checkpoints/iter_000500"
+        )
 
 
 def read_gan_config(folder: str | os.PathLike) -> dict:
+    """The checked config.json of a checkpoint folder (ModelLoadError unless it holds a generator)."""
     folder = Path(folder)
-    cfg_path = folder / "config.json"
-    if not cfg_path.is_file() or not (folder / "model.safetensors").is_file():
+    _check_is_checkpoint(folder)
+    config = read_model_config(folder)
+    if config["role"] != "generator":
         raise ModelLoadError(
-            f"{folder}: not a GAN checkpoint folder (needs config.json and model.safetensors); "
-            "pass a folder such as RUN_DIR/checkpoints/iter_000500"
-        )
-    try:
-        config = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as e:
-        raise ModelLoadError(f"{cfg_path}: config.json is not valid JSON ({e})") from e
-    if config.get("format") != FORMAT or "arch" not in config:
-        raise ModelLoadError(
-            f"{cfg_path}: not a spectype GAN config (format {config.get('format')!r})"
+            f"{folder / CONFIG}: a {config['role']} model folder, not a GAN checkpoint; pass a "
+            "folder such as RUN_DIR/checkpoints/iter_000500"
         )
     return config
 
 
 def load_gan_module(folder: str | os.PathLike, which: str = "generator") -> tuple[nn.Module, dict]:
-    """Rebuild and load the generator (or 'discriminator') of a checkpoint folder, on CPU, eval mode."""
+    """Rebuild and load the generator (or 'discriminator') of a checkpoint folder, on CPU, eval
+    mode, with the folder's config as `.spectype_config`."""
     folder = Path(folder)
-    config = read_gan_config(folder)
-    arch_key, weights = (
-        ("arch", "model.safetensors")
-        if which == "generator"
-        else ("discriminator_arch", "discriminator.safetensors")
-    )
-    if arch_key not in config or not (folder / weights).is_file():
-        raise ModelLoadError(f"{folder}: checkpoint has no {which}")
-    arch = config[arch_key]
-    try:
-        model = create_model(arch["name"], **arch["kwargs"])
-        model.load_state_dict(load_file(str(folder / weights)))
-    except (KeyError, RuntimeError) as e:
-        raise ModelLoadError(f"{folder}: {which} weights do not match {arch['name']} ({e})") from e
-    model.eval()
-    model.spectype_config = config
-    return model, config
+    read_gan_config(folder)
+    loaded = load_model(folder, role=which)
+    loaded.model.spectype_config = loaded.config
+    return loaded.model, loaded.config

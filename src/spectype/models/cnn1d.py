@@ -11,14 +11,15 @@ L' is found by a dry run, so any input_len works (3700 -> 219 positions).
 
 from __future__ import annotations
 
-import inspect
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from ..layers.attention import create_attn1d
-from .registry import register_model
+from .registry import as_kwargs, register_model
 
 CHANNELS = (10, 10, 20, 30, 40, 50, 60, 60)
 KERNELS = (1, 2, 3, 4, 5, 7, 8, 9)
@@ -27,11 +28,16 @@ POOL_STRIDES = (1, 2, 1, 2, 1, 2, 1, 2)
 
 @torch.no_grad()
 def output_shape(module: nn.Module, in_shape: Sequence[int]) -> tuple[int, ...]:
-    """Shape of module(zeros(1, *in_shape)) without the batch axis (dry run in eval mode)."""
+    """Shape of module(zeros(1, *in_shape)) without the batch axis (dry run in eval mode).
+
+    The input goes where the module's tensors are: a CPU feature module inside a model being
+    sized on torch's meta device (branches.audio_feature) needs a CPU input.
+    """
     was_training = module.training
     module.eval()
+    first = next(itertools.chain(module.parameters(), module.buffers()), None)
     try:
-        out = module(torch.zeros(1, *in_shape))
+        out = module(torch.zeros(1, *in_shape, device=None if first is None else first.device))
     finally:
         module.train(was_training)
     return tuple(out.shape[1:])
@@ -104,28 +110,28 @@ class CNN1DClassifier(nn.Module):
         return self.classifier(self.branch(flux))
 
 
-def branch_signature(defaults: dict, **fixed) -> inspect.Signature:
-    """A builder signature listing every CNN1DBranch argument with its default (overridden by
-    `defaults`), plus n_classes. `create_model` records them all in a model folder, so a later
-    change of a default cannot alter a saved model. `fixed` arguments are left out."""
-    params = [inspect.Parameter("n_classes", inspect.Parameter.KEYWORD_ONLY, default=8)]
-    for p in inspect.signature(CNN1DBranch.__init__).parameters.values():
-        if p.name == "self" or p.name in fixed:
-            continue
-        default = defaults.get(p.name, p.default)
-        params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, default=default))
-    return inspect.Signature(params)
+@dataclass(frozen=True, kw_only=True)
+class CNN1DConfig:
+    """Every argument of CNN1DClassifier (n_classes + CNN1DBranch's); what a model folder saves."""
+
+    n_classes: int = 8
+    input_len: int = 3700
+    attn: str = "none"
+    attn_kwargs: dict | None = None
+    channels: Sequence[int] = CHANNELS
+    kernels: Sequence[int] = KERNELS
+    pool_strides: Sequence[int] = POOL_STRIDES
+    pool_kernel: int = 2
+    hidden: int = 1024
+    out_dim: int = 256
 
 
-def _builder(attn: str):
-    def build(**kw) -> CNN1DClassifier:
-        return CNN1DClassifier(attn=attn, **kw)
-
-    build.__signature__ = branch_signature({}, attn=attn)
-    build.__doc__ = f"8-layer 1D CNN with {attn!r} attention (listening-to-stars Table 3)."
-    build.__name__ = f"cnn1d_{attn}"
-    return build
+def build_cnn1d(config: CNN1DConfig) -> CNN1DClassifier:
+    return CNN1DClassifier(**as_kwargs(config))
 
 
 for _attn in ("none", "se", "eca", "gct", "bam", "coordatt", "cca"):
-    register_model(_builder(_attn), name=f"cnn1d_{_attn}")
+    register_model(
+        build_cnn1d, name=f"cnn1d_{_attn}", config=CNN1DConfig(attn=_attn), fixed=("attn",),
+        description=f"8-layer 1D CNN with {_attn!r} attention (listening-to-stars Table 3).",
+    )

@@ -11,7 +11,7 @@ TiO bands), so early pooling loses little for class-level typing.
 
 from __future__ import annotations
 
-from .cnn1d import CNN1DClassifier, branch_signature
+from .cnn1d import CNN1DConfig, build_cnn1d
 from .registry import register_model
 
 COMPACT = {
@@ -23,11 +23,7 @@ COMPACT = {
     "out_dim": 64,
 }
 
-
-def cnn1d_compact(**kw) -> CNN1DClassifier:
-    """Compact 4-layer 1D CNN with SE attention (the shipped default model's architecture)."""
-    return CNN1DClassifier(**{"attn": "se", **COMPACT, **kw})
-
-
-cnn1d_compact.__signature__ = branch_signature({"attn": "se", **COMPACT})
-register_model(cnn1d_compact)
+register_model(
+    build_cnn1d, name="cnn1d_compact", config=CNN1DConfig(attn="se", **COMPACT),
+    description="Compact 4-layer 1D CNN with SE attention (the shipped default model's architecture).",
+)

@@ -10,13 +10,15 @@ and classifies it: the same network as `mm_2d`, built without the fusion wrapper
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from timm.models.resnet import ResNet
 
 from ..layers.psa import PSABottleneck
-from .registry import register_model
+from .branches import FeatureBranch, spectrum_image
+from .registry import as_kwargs, register_model
 
 
 class EPSANetBranch(nn.Module):
@@ -50,8 +52,6 @@ class EPSANetClassifier(nn.Module):
         layers: Sequence[int] = (3, 4, 6, 3),
     ) -> None:
         super().__init__()
-        from .fusion import FeatureBranch, spectrum_image
-
         self.branch = FeatureBranch(spectrum_image(image_size), EPSANetBranch(layers))
         self.classifier = nn.Linear(self.branch.out_dim, n_classes)
         self.input_len = input_len
@@ -60,14 +60,17 @@ class EPSANetClassifier(nn.Module):
         return self.classifier(self.branch(flux))
 
 
-@register_model
-def epsanet50(
-    n_classes: int = 8,
-    input_len: int = 3700,
-    image_size: int = 224,
-    layers: Sequence[int] = (3, 4, 6, 3),
-) -> EPSANetClassifier:
+@dataclass(frozen=True, kw_only=True)
+class EPSANetConfig:
+    """Arguments of EPSANetClassifier; what a model folder saves."""
+
+    n_classes: int = 8
+    input_len: int = 3700
+    image_size: int = 224
+    layers: Sequence[int] = (3, 4, 6, 3)
+
+
+@register_model(config=EPSANetConfig)
+def epsanet50(config: EPSANetConfig) -> EPSANetClassifier:
     """EPSANet-50 on the plotted spectrum image (listening-to-stars Table 4 '2D')."""
-    return EPSANetClassifier(
-        n_classes=n_classes, input_len=input_len, image_size=image_size, layers=layers
-    )
+    return EPSANetClassifier(**as_kwargs(config))

@@ -5,10 +5,8 @@ Each chosen modality is a branch flux -> 256: 'spec1d' (8-layer 1D CNN + attenti
 embeddings are concatenated and one Linear maps them to the logits.
 
 The model owns its feature modules, so `model(flux)` renders images and audio features on the
-model's device inside forward. Those modules hold only fixed buffers (filter banks, windows); we
-re-register their buffers as non-persistent so they stay out of the state dict (and out of
-model.safetensors: nothing to keep in sync, and no shared-storage tensors for safetensors to refuse)
-while still moving with `.to(device)`.
+model's device inside forward; `branches.FeatureBranch` keeps their fixed buffers out of the
+state dict.
 
 Table 4 uses the 1D branch with Coordinate Attention: the paper picks CoordAtt after Table 3 "for
 use in all subsequent experiments involving spectral data", so `attn='coordatt'` is the default.
@@ -16,63 +14,20 @@ use in all subsequent experiments involving spectral data", so `attn='coordatt'`
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from .audio_cnn import AudioBranch
+from .branches import FeatureBranch, audio_feature, spectrum_image
 from .cnn1d import CNN1DBranch, output_shape
 from .epsanet import EPSANetBranch
-from .registry import register_model
+from .registry import as_kwargs, register_model
 
 MODALITIES = ("spec1d", "image", "mel", "mfcc", "lfcc")
 AUDIO = ("mel", "mfcc", "lfcc")
-
-
-def freeze_feature(module: nn.Module) -> nn.Module:
-    """Make a fixed feature module stateless for saving: buffers non-persistent, no grads to params."""
-    for sub in module.modules():
-        for name, buf in list(sub._buffers.items()):
-            if buf is not None:
-                sub.register_buffer(name, buf, persistent=False)
-    for p in module.parameters():
-        p.requires_grad_(False)
-    return module
-
-
-def spectrum_image(image_size: int, canvas: int | None = None) -> nn.Module:
-    """The plotted-spectrum renderer, (B, L) -> (B, 3, image_size, image_size).
-
-    canvas: None draws straight at image_size (the fast ``direct`` method); a larger side (the
-    authors' 512) draws there and resizes (``supersampled``: closer to matplotlib, slower on
-    CPU, since its cost grows with canvas**2).
-    """
-    from ..features.image import SpectrumImage
-
-    return SpectrumImage(out_size=image_size, canvas=canvas)
-
-
-def audio_feature(kind: str, preset: str) -> nn.Module:
-    """An audio feature, (B, L) -> (B, 1, F, T)."""
-    from ..features.audio import AudioFeature
-
-    return AudioFeature(kind, preset=preset)
-
-
-class FeatureBranch(nn.Module):
-    """flux (B, L) -> fixed feature module (or none) -> trainable net -> (B, net.out_dim)."""
-
-    def __init__(self, feature: nn.Module | None, net: nn.Module) -> None:
-        super().__init__()
-        self.feature = freeze_feature(feature) if feature is not None else None
-        self.net = net
-        self.out_dim: int = net.out_dim
-
-    def forward(self, flux: torch.Tensor) -> torch.Tensor:
-        x = self.feature(flux) if self.feature is not None else flux
-        return self.net(x)
 
 
 class FusionClassifier(nn.Module):
@@ -133,24 +88,25 @@ class FusionClassifier(nn.Module):
         return self.classifier(self.embed(flux))
 
 
-@register_model
-def fusion(
-    modalities: Sequence[str] = MODALITIES,
-    attn: str = "coordatt",
-    audio_preset: str = "paper",
-    image_size: int = 224,
-    epsanet_layers: Sequence[int] = (3, 4, 6, 3),
-    n_classes: int = 8,
-    input_len: int = 3700,
-    image_canvas: int | None = None,
-    spec1d_hidden: int = 1024,
-) -> FusionClassifier:
+@dataclass(frozen=True, kw_only=True)
+class FusionConfig:
+    """Arguments of FusionClassifier (see there); what a model folder saves."""
+
+    modalities: Sequence[str] = MODALITIES
+    attn: str = "coordatt"
+    audio_preset: str = "paper"
+    image_size: int = 224
+    epsanet_layers: Sequence[int] = (3, 4, 6, 3)
+    n_classes: int = 8
+    input_len: int = 3700
+    image_canvas: int | None = None
+    spec1d_hidden: int = 1024
+
+
+@register_model(config=FusionConfig)
+def fusion(config: FusionConfig) -> FusionClassifier:
     """Multimodal fusion of any subset of spec1d / image / mel / mfcc / lfcc."""
-    return FusionClassifier(
-        modalities=modalities, attn=attn, audio_preset=audio_preset, image_size=image_size,
-        epsanet_layers=epsanet_layers, n_classes=n_classes, input_len=input_len,
-        image_canvas=image_canvas, spec1d_hidden=spec1d_hidden,
-    )
+    return FusionClassifier(**as_kwargs(config))
 
 
 TABLE4 = {
@@ -164,23 +120,8 @@ TABLE4 = {
     "mm_all": MODALITIES,
 }
 
-
-def _table4_builder(name: str, modalities: tuple[str, ...]):
-    def build(**kw) -> FusionClassifier:
-        kw.setdefault("modalities", modalities)
-        return fusion(**kw)
-
-    # An explicit signature so `spectype models` and the tests see the kwargs.
-    sig = inspect.signature(fusion)
-    params = [
-        q.replace(default=modalities) if q.name == "modalities" else q
-        for q in sig.parameters.values()
-    ]
-    build.__signature__ = sig.replace(parameters=params)
-    build.__name__ = name
-    build.__doc__ = f"Table 4 row: {' + '.join(modalities)} (fusion with modalities={modalities})."
-    return build
-
-
 for _name, _mods in TABLE4.items():
-    register_model(_table4_builder(_name, _mods), name=_name)
+    register_model(
+        fusion, name=_name, config=FusionConfig(modalities=_mods),
+        description=f"Table 4 row: {' + '.join(_mods)} (fusion with modalities={_mods}).",
+    )

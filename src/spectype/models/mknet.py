@@ -21,6 +21,7 @@ evaluate) works unchanged; `heads(x)` returns everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 
 from ..layers.attention import create_attn1d
 from .cnn1d import output_shape
-from .registry import register_model
+from .registry import as_kwargs, register_model
 
 LUM_CLASSES = ("I", "II", "III", "IV", "V")
 
@@ -187,14 +188,24 @@ class MKNet(nn.Module):
         return self._logits(x, self.drop(self.embedding(x)))[0] / self.temperature
 
 
-@register_model
-def mknet(
-    *, n_classes: int = 8, input_len: int = 3700, channels: Sequence[int] = (8, 16, 32, 48, 64),
-    kernels: Sequence[int] = (7, 5, 5, 5, 3), pool_strides: Sequence[int] = (4, 2, 2, 2, 2),
-    attn: str = "se", hidden: int = 128, dropout: float = 0.2, continuum: int = 0,
-    linear: bool = False, fine: bool = False,
-) -> MKNet:
+@dataclass(frozen=True, kw_only=True)
+class MKNetModelConfig:
+    """Arguments of MKNet; what a model folder saves (train/mknet.py's MKNetConfig is training's)."""
+
+    n_classes: int = 8
+    input_len: int = 3700
+    channels: Sequence[int] = (8, 16, 32, 48, 64)
+    kernels: Sequence[int] = (7, 5, 5, 5, 3)
+    pool_strides: Sequence[int] = (4, 2, 2, 2, 2)
+    attn: str = "se"
+    hidden: int = 128
+    dropout: float = 0.2
+    continuum: int = 0
+    linear: bool = False
+    fine: bool = False
+
+
+@register_model(config=MKNetModelConfig)
+def mknet(config: MKNetModelConfig) -> MKNet:
     """Multitask compact 1D CNN: flux + good mask -> class, type code, luminosity class."""
-    return MKNet(n_classes=n_classes, input_len=input_len, channels=channels, kernels=kernels,
-                 pool_strides=pool_strides, attn=attn, hidden=hidden, dropout=dropout,
-                 continuum=continuum, linear=linear, fine=fine)
+    return MKNet(**as_kwargs(config))

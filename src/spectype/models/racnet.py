@@ -17,12 +17,13 @@ or the four classes of its data set), so pass n_classes explicitly there.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from .cnn1d import output_shape
-from .registry import register_model
+from .registry import as_kwargs, register_model
 
 
 class ConcatPoolChannelAttention(nn.Module):
@@ -98,12 +99,19 @@ class RACNet(nn.Module):
         return self.head(self.features(flux.unsqueeze(1)))
 
 
-@register_model
-def racnet(
-    n_classes: int = 8,
-    input_len: int = 3700,
-    widths: Sequence[int] = (16, 32, 64, 128),
-    blocks: Sequence[int] = (2, 2, 2, 2),
-) -> RACNet:
+@dataclass(frozen=True, kw_only=True)
+class RACNetConfig:
+    """Arguments of RACNet; what a model folder saves."""
+
+    n_classes: int = 8
+    input_len: int = 3700
+    widths: Sequence[int] = (16, 32, 64, 128)
+    blocks: Sequence[int] = (2, 2, 2, 2)
+    hidden: int = 256
+    dropout: float = 0.5
+
+
+@register_model(config=RACNetConfig)
+def racnet(config: RACNetConfig) -> RACNet:
     """Residual + channel-attention 1D CNN after Zou et al. 2020 (the LCGAN paper's recogniser)."""
-    return RACNet(n_classes=n_classes, input_len=input_len, widths=widths, blocks=blocks)
+    return RACNet(**as_kwargs(config))

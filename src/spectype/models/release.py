@@ -1,9 +1,16 @@
-"""Released model folders: `model.safetensors` + `config.json`, loaded without unpickling.
+"""Model folders: `model.safetensors` + `config.json`, loaded without unpickling.
 
-A folder is everything needed to classify: the architecture (registry name + kwargs, rebuilt
-with `create_model`), the class names, the preprocessing and wavelength grid, a summary of the
-training data and the validation metrics. Weights are safetensors, so loading a folder from
-someone else can never execute code.
+The one folder format for every role. `config.json` names the role of the network in
+`model.safetensors` ('classifier', 'generator' or 'discriminator'), its architecture (registry
+name + its config dataclass as kwargs, rebuilt with `create_model`), the class names, the
+preprocessing and wavelength grid, a summary of the training data and the metrics. A folder
+may hold networks of other roles beside the main one (a GAN checkpoint: the generator, and its
+discriminator in `discriminator.safetensors`), listed under `companions` as role -> arch.
+Weights are safetensors, so loading a folder from someone else can never execute code.
+
+Folders from earlier versions load too: format_version 1 had no role (every folder held a
+classifier), and GAN checkpoints had their own format ('spectype-gan-checkpoint', the
+discriminator under 'discriminator_arch').
 """
 
 from __future__ import annotations
@@ -22,9 +29,12 @@ import torch.nn as nn
 
 from ..atomic import atomic_folder
 from ..errors import ModelLoadError
+from ..runtime import jsonable
+from .release_schema import MAX_CONFIG_BYTES, check_built_size, networks, validate_config
 
 FORMAT = "spectype-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: 'role' and 'companions'
+LEGACY_GAN_FORMAT = "spectype-gan-checkpoint"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
@@ -61,19 +71,19 @@ def wavelength_grid_spec(wavelength: np.ndarray) -> dict[str, Any]:
     return spec
 
 
-def _jsonable(obj: Any) -> Any:
-    """numpy scalars/arrays and paths -> plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
+def weights_file(role: str, main_role: str) -> str:
+    """The weights file of the `role` network in a folder whose main network has `main_role`."""
+    return WEIGHTS if role == main_role else f"{role}.safetensors"
+
+
+def _arch_of(model: nn.Module) -> dict:
+    arch = getattr(model, "spectype_arch", None)
+    if not arch:
+        raise ValueError(
+            "model has no spectype_arch: build it with spectype.models.create_model so the "
+            "folder can rebuild it"
+        )
+    return arch
 
 
 def save_model(
@@ -84,26 +94,37 @@ def save_model(
     preprocess: dict,
     training: dict | None = None,
     metrics: dict | None = None,
+    companions: dict[str, nn.Module] | None = None,
+    extra: dict | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write `folder/model.safetensors` + `folder/config.json` atomically; return the folder.
 
-    The model must come from `create_model` (it carries `spectype_arch`). Tied/shared tensors
-    are stored once (safetensors.torch.save_model dedups them).
+    The model must come from `create_model` (it carries `spectype_arch`; its role comes from the
+    registry). Tied/shared tensors are stored once (safetensors.torch.save_model dedups them).
+    companions: networks of other roles saved beside it, as {role: model}.
+    extra: more top-level config keys (a GAN's class_name, iteration ...); extra_files: more
+    files by plain name (a plot).
     """
     from .. import __version__
+    from .registry import model_role
 
     model = unwrap_model(model)
-    arch = getattr(model, "spectype_arch", None)
-    if not arch:
-        raise ValueError(
-            "model has no spectype_arch: build it with spectype.models.create_model so the "
-            "folder can rebuild it"
-        )
+    arch = _arch_of(model)
+    role = model_role(arch["name"])
+    nets = {role: model}
+    for r, m in (companions or {}).items():
+        m = unwrap_model(m)
+        if r == role or model_role(_arch_of(m)["name"]) != r:
+            raise ValueError(f"companion {r!r} must be a {r} other than the main {role}")
+        nets[r] = m
     input_len = arch.get("kwargs", {}).get("input_len")
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "role": role,
         "arch": arch,
+        "companions": {r: m.spectype_arch for r, m in nets.items() if r != role},
         "class_names": list(class_names),
         "preprocess": preprocess,
         "input_len": input_len,
@@ -111,10 +132,21 @@ def save_model(
         "metrics": metrics or {},
         "spectype_version": __version__,
     }
-    text = json.dumps(_jsonable(config), indent=2)
+    clash = sorted(set(extra or {}) & set(config))
+    if clash:
+        raise ValueError(f"extra config keys {clash} would replace the folder's own")
+    config.update(extra or {})
+    files = dict(extra_files or {})
+    bad = [n for n in files if Path(n).name != n or n == CONFIG or n.endswith(".safetensors")]
+    if bad:
+        raise ValueError(f"extra_files {bad}: give plain file names other than {CONFIG} and weights")
+    text = json.dumps(jsonable(config), indent=2)
     with atomic_folder(folder) as tmp:
         # Weights are saved from CPU copies so the folder does not depend on the device.
-        safetensors.torch.save_model(model, str(tmp / WEIGHTS), metadata={"format": "pt"})
+        for r, m in nets.items():
+            safetensors.torch.save_model(m, str(tmp / weights_file(r, role)), metadata={"format": "pt"})
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
         (tmp / CONFIG).write_text(text)
     return Path(folder)
 
@@ -132,6 +164,7 @@ class LoadedModel:
     class_names: list[str]
     preprocess: dict
     folder: Path
+    role: str = "classifier"
 
     def predict(self, x, **options):
         """One row per spectrum in `x`: see `spectype.classify` and docs/api.md."""
@@ -140,140 +173,6 @@ class LoadedModel:
         return classify(x, model=self, **options)
 
     __call__ = predict
-
-
-# ---------------------------------------------------------------- config schema
-# A model folder may come from anyone: nothing in it runs as code (safetensors + JSON), and
-# these bounds keep a hostile or broken config from exhausting memory or failing mid-run.
-MAX_CONFIG_BYTES = 4 << 20
-MAX_JSON_DEPTH = 16
-MAX_SIZE = 65_536  # any integer argument of an architecture (channels, kernels, hidden ...)
-MAX_INPUT_LEN = 1_000_000  # pixels
-MAX_CLASSES = 10_000
-MAX_PARAMETERS = 200_000_000  # ~0.8 GB of float32 weights
-
-
-def _json_depth(obj: Any) -> int:
-    depth, stack = 0, [(obj, 1)]
-    while stack:
-        o, d = stack.pop()
-        depth = max(depth, d)
-        if depth > MAX_JSON_DEPTH:
-            return depth
-        if isinstance(o, dict):
-            stack.extend((v, d + 1) for v in o.values())
-        elif isinstance(o, list):
-            stack.extend((v, d + 1) for v in o)
-    return depth
-
-
-def _check_numbers(obj: Any, where: str, cfg_path: Path) -> None:
-    """Every number in the architecture's arguments is finite and within bounds."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            _check_numbers(v, f"{where}.{k}", cfg_path)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            _check_numbers(v, f"{where}[{i}]", cfg_path)
-    elif isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return
-    elif isinstance(obj, int):
-        limit = MAX_INPUT_LEN if where.endswith("input_len") else MAX_SIZE
-        if not 0 <= obj <= limit:
-            raise ModelLoadError(f"{cfg_path}: {where} = {obj} is outside 0..{limit}; the config is damaged or hostile")
-    elif isinstance(obj, float):
-        if not np.isfinite(obj) or abs(obj) > 1e6:
-            raise ModelLoadError(f"{cfg_path}: {where} = {obj} is not a sensible number")
-    else:
-        raise ModelLoadError(f"{cfg_path}: {where} has a {type(obj).__name__}, expected numbers, strings or lists")
-
-
-def validate_config(config: dict, cfg_path: Path) -> None:
-    """Check a model config against the schema before anything is built (ModelLoadError)."""
-    from ..layers.attention import list_attn1d
-    from .registry import list_models
-
-    if _json_depth(config) > MAX_JSON_DEPTH:
-        raise ModelLoadError(f"{cfg_path}: JSON nested deeper than {MAX_JSON_DEPTH} levels; not a model config")
-    arch = config["arch"]
-    if not isinstance(arch, dict) or not isinstance(arch.get("name"), str):
-        raise ModelLoadError(f"{cfg_path}: 'arch' must be an object with a string 'name' (got {type(arch).__name__})")
-    kwargs = arch.get("kwargs", {})
-    if kwargs is None:
-        kwargs = arch["kwargs"] = {}
-    if not isinstance(kwargs, dict):
-        raise ModelLoadError(f"{cfg_path}: 'arch.kwargs' must be an object, got {type(kwargs).__name__}")
-    known = list_models()
-    if arch["name"] not in known:
-        raise ModelLoadError(
-            f"{cfg_path}: cannot rebuild architecture {arch['name']!r}: unknown architecture; "
-            f"this spectype knows {', '.join(known)}"
-        )
-    _check_numbers(kwargs, "arch.kwargs", cfg_path)
-    for key, value in kwargs.items():
-        if "attn" in key and isinstance(value, str) and value not in list_attn1d():
-            raise ModelLoadError(
-                f"{cfg_path}: arch.kwargs.{key} = {value!r} is not a known attention "
-                f"({', '.join(list_attn1d())})"
-            )
-    names = config["class_names"]
-    if (not isinstance(names, list) or not 2 <= len(names) <= MAX_CLASSES
-            or not all(isinstance(c, str) and c.strip() for c in names)):
-        raise ModelLoadError(f"{cfg_path}: class_names must be a list of 2..{MAX_CLASSES} non-empty strings")
-    dup = sorted({c for c in names if names.count(c) > 1})
-    if dup:
-        raise ModelLoadError(f"{cfg_path}: class_names repeat {dup}; each class needs its own output")
-    n_classes = kwargs.get("n_classes")
-    if n_classes is not None and n_classes != len(names):
-        raise ModelLoadError(
-            f"{cfg_path}: {len(names)} class_names but the head has arch.kwargs.n_classes = {n_classes}"
-        )
-    pre = config.get("preprocess") or {}
-    if not isinstance(pre, dict):
-        raise ModelLoadError(f"{cfg_path}: 'preprocess' must be an object")
-    lengths = {k: v for k, v in (("preprocess.n_pix", pre.get("n_pix")),
-                                 ("arch.kwargs.input_len", kwargs.get("input_len")),
-                                 ("input_len", config.get("input_len"))) if v is not None}
-    if len(set(map(str, lengths.values()))) > 1:
-        raise ModelLoadError(
-            f"{cfg_path}: the preprocess grid and the model input disagree ({lengths}); every "
-            "spectrum would fail with a shape error"
-        )
-
-
-def check_built_size(config: dict, cfg_path: Path) -> None:
-    """Build the architecture on torch's meta device (no memory) to bound its size and check
-    that its head has one output per class name."""
-    from .registry import create_model
-
-    arch = config["arch"]
-    try:
-        with torch.device("meta"):
-            model = create_model(arch["name"], **arch.get("kwargs", {}))
-    except Exception as e:
-        raise ModelLoadError(
-            f"{cfg_path}: cannot build architecture {arch['name']!r} from its kwargs "
-            f"({type(e).__name__}: {e})"
-        ) from None
-    n = sum(p.numel() for p in model.parameters())
-    if n > MAX_PARAMETERS:
-        raise ModelLoadError(
-            f"{cfg_path}: the architecture would have {n:,} parameters (limit {MAX_PARAMETERS:,}); "
-            "the config is damaged or hostile"
-        )
-    input_len = arch.get("kwargs", {}).get("input_len") or config.get("input_len")
-    if not input_len:
-        return
-    try:
-        with torch.no_grad():
-            out = model.eval()(torch.zeros(2, int(input_len), device="meta"))
-    except Exception:  # models fed other inputs (e.g. images): the weight check covers them
-        return
-    if out.ndim == 2 and out.shape[1] != len(config["class_names"]):
-        raise ModelLoadError(
-            f"{cfg_path}: the model has {out.shape[1]} outputs but {len(config['class_names'])} "
-            "class_names; they must match"
-        )
 
 
 def default_model_folder() -> Path:
@@ -300,6 +199,8 @@ def read_model_config(folder: str | os.PathLike) -> dict:
         raise ModelLoadError(f"{cfg_path}: not valid JSON ({e}); re-export the model") from None
     except RecursionError:
         raise ModelLoadError(f"{cfg_path}: JSON nested too deeply to be a model config") from None
+    if isinstance(config, dict) and config.get("format") == LEGACY_GAN_FORMAT:
+        config = _upgrade_legacy_gan(config)
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelLoadError(f"{cfg_path}: not a spectype model config (format != {FORMAT!r})")
     version = config.get("format_version")
@@ -308,15 +209,29 @@ def read_model_config(folder: str | os.PathLike) -> dict:
             f"{cfg_path}: format_version {version!r} is newer than this spectype reads "
             f"({FORMAT_VERSION}); upgrade spectype"
         )
-    for key in ("arch", "class_names"):
+    if version < 2:  # before roles every folder held one classifier
+        config = {"role": "classifier", "companions": {}, **config}
+    for key in ("role", "arch", "companions", "class_names"):
         if key not in config:
             raise ModelLoadError(f"{cfg_path}: missing {key!r}; re-export the model")
     validate_config(config, cfg_path)
     return config
 
 
-def load_model(folder: str | os.PathLike | None = None, device: str = "cpu") -> LoadedModel:
-    """Load a model folder (None: the shipped default) onto `device`, in eval mode."""
+def _upgrade_legacy_gan(config: dict) -> dict:
+    """A GAN checkpoint config of an earlier version in today's shape: its generator is the main
+    network and its discriminator (already in discriminator.safetensors) a companion."""
+    config = {**config, "format": FORMAT, "format_version": 1, "role": "generator", "companions": {}}
+    if "discriminator_arch" in config:
+        config["companions"] = {"discriminator": config.pop("discriminator_arch")}
+    return config
+
+
+def load_model(
+    folder: str | os.PathLike | None = None, device: str = "cpu", role: str = "classifier"
+) -> LoadedModel:
+    """Load the `role` network of a model folder (None: the shipped default) onto `device`, in
+    eval mode. A folder of another role is refused with a ModelLoadError."""
     from .registry import create_model
 
     if folder is None:
@@ -329,11 +244,18 @@ def load_model(folder: str | os.PathLike | None = None, device: str = "cpu") -> 
             )
     folder = Path(folder)
     config = read_model_config(folder)
-    weights = folder / WEIGHTS
+    held = networks(config)
+    if role not in held:
+        raise ModelLoadError(
+            f"{folder}: this folder holds a {' and a '.join(held)}, not a {role}; "
+            + ("pass a classifier's folder (e.g. a run's best/)" if role == "classifier"
+               else f"pass a folder that holds a {role}")
+        )
+    weights = folder / weights_file(role, config["role"])
     if not weights.is_file():
-        raise ModelLoadError(f"{folder}: {WEIGHTS} is missing; copy the whole model folder")
-    arch = config["arch"]
-    check_built_size(config, folder / CONFIG)  # on torch's meta device: no memory is used
+        raise ModelLoadError(f"{folder}: {weights.name} is missing; copy the whole model folder")
+    arch = held[role][1]
+    check_built_size(config, folder / CONFIG, role)  # on torch's meta device: no memory is used
     try:
         model = create_model(arch["name"], **arch.get("kwargs", {}))
     except Exception as e:  # any builder error is a bad folder, not a crash
@@ -369,4 +291,5 @@ def load_model(folder: str | os.PathLike | None = None, device: str = "cpu") -> 
         class_names=list(config["class_names"]),
         preprocess=dict(config.get("preprocess") or {}),
         folder=folder,
+        role=role,
     )

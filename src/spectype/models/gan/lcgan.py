@@ -8,6 +8,8 @@ our choices, documented in docs/gan.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -124,26 +126,37 @@ class ConvDiscriminator(nn.Module):
         return self.head(h.flatten(1)).squeeze(-1)
 
 
-@register_model
-def gan_lcgan_generator(
-    input_len: int = 3700,
-    noise_dim: int = 900,
-    channels: tuple[int, ...] = (64, 32, 16),
-    kernel_size: int = 5,
-    dropout: float = 0.2,
-) -> LCGenerator:
+@dataclass(frozen=True, kw_only=True)
+class LCGeneratorConfig:
+    """Arguments of LCGenerator; what a model folder saves."""
+
+    input_len: int = 3700
+    noise_dim: int = 900
+    channels: Sequence[int] = (64, 32, 16)
+    kernel_size: int = 5
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvDiscriminatorConfig:
+    """Arguments of ConvDiscriminator, plus noise_dim so every GAN builder takes the same ones."""
+
+    input_len: int = 3700
+    noise_dim: int = 900  # unused by the network
+    channels: Sequence[int] = (32, 64, 128, 256)
+    kernel_size: int = 7
+    dropout: float = 0.3
+
+
+@register_model(role="generator", config=LCGeneratorConfig)
+def gan_lcgan_generator(config: LCGeneratorConfig) -> LCGenerator:
     """LCGAN generator: locally connected convs + up-sampling, noise -> L2-normalised spectrum."""
-    return LCGenerator(input_len, noise_dim, tuple(channels), kernel_size, dropout)
+    c = config
+    return LCGenerator(c.input_len, c.noise_dim, tuple(c.channels), c.kernel_size, c.dropout)
 
 
-@register_model
-def gan_lcgan_discriminator(
-    input_len: int = 3700,
-    noise_dim: int = 900,
-    channels: tuple[int, ...] = (32, 64, 128, 256),
-    kernel_size: int = 7,
-    dropout: float = 0.3,
-) -> ConvDiscriminator:
+@register_model(role="discriminator", config=ConvDiscriminatorConfig)
+def gan_lcgan_discriminator(config: ConvDiscriminatorConfig) -> ConvDiscriminator:
     """LCGAN discriminator: strided 1D conv classifier with dropout -> one logit."""
-    del noise_dim  # accepted so every GAN builder takes the same arguments
-    return ConvDiscriminator(input_len, tuple(channels), kernel_size, 2, dropout)
+    c = config
+    return ConvDiscriminator(c.input_len, tuple(c.channels), c.kernel_size, 2, c.dropout)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -66,21 +68,32 @@ class MLPDiscriminator(nn.Module):
         return self.net(x * self.input_scale).squeeze(-1)
 
 
-@register_model
-def gan_sgan_generator(
-    input_len: int = 3700, noise_dim: int = 900, hidden: tuple[int, ...] = (256, 512, 1024)
-) -> MLPGenerator:
+@dataclass(frozen=True, kw_only=True)
+class MLPGeneratorConfig:
+    """Arguments of MLPGenerator; what a model folder saves."""
+
+    input_len: int = 3700
+    noise_dim: int = 900
+    hidden: Sequence[int] = (256, 512, 1024)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MLPDiscriminatorConfig:
+    """Arguments of MLPDiscriminator, plus noise_dim so every GAN builder takes the same ones."""
+
+    input_len: int = 3700
+    noise_dim: int = 900  # unused by the network
+    hidden: Sequence[int] = (1024, 512, 256)
+    dropout: float = 0.3
+
+
+@register_model(role="generator", config=MLPGeneratorConfig)
+def gan_sgan_generator(config: MLPGeneratorConfig) -> MLPGenerator:
     """SGAN generator (Zheng et al. 2020): MLP 900-256-512-1024-L, LeakyReLU 0.2, tanh."""
-    return MLPGenerator(input_len, noise_dim, tuple(hidden))
+    return MLPGenerator(config.input_len, config.noise_dim, tuple(config.hidden))
 
 
-@register_model
-def gan_sgan_discriminator(
-    input_len: int = 3700,
-    noise_dim: int = 900,
-    hidden: tuple[int, ...] = (1024, 512, 256),
-    dropout: float = 0.3,
-) -> MLPDiscriminator:
+@register_model(role="discriminator", config=MLPDiscriminatorConfig)
+def gan_sgan_discriminator(config: MLPDiscriminatorConfig) -> MLPDiscriminator:
     """SGAN discriminator: MLP L-1024-512-256-1, LeakyReLU 0.2, dropout 0.3."""
-    del noise_dim  # accepted so every GAN builder takes the same arguments
-    return MLPDiscriminator(input_len, tuple(hidden), dropout)
+    return MLPDiscriminator(config.input_len, tuple(config.hidden), config.dropout)
