@@ -217,18 +217,20 @@ def augmentation(
 
 
 def run_arm(
-    arm: str, pool: SpectrumPool, split, cfg: dict, seed: int, device: str, ckpt: Path | None = None
+    arm: str, pool: SpectrumPool, split, cfg: dict, seed: int, device: str, ckpt: Path | None = None,
+    history_csv: Path | None = None,
 ) -> dict:
     """Train and test one recogniser; returns the result record (metrics + what it trained on)."""
     t0 = time.time()
     aug = augmentation(arm, pool, split, cfg, seed, ckpt)
     x, y = _training_set(pool, split, cfg, aug, seed)
     r = cfg["recogniser"]
-    model = fit_recogniser(
-        x, y, len(CLASSES), seed=seed, epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"],
-        widths=r["widths"], blocks=r["blocks"], device=device,
-    )
     test = rows_of(pool, split.test_groups(), "base")
+    model = fit_recogniser(
+        x, y, pool.flux[test], pool.label[test], CLASSES, seed=seed, epochs=r["epochs"],
+        batch_size=r["batch_size"], lr=r["lr"], widths=r["widths"], blocks=r["blocks"],
+        wavelength=pool.wavelength, device=device, history_csv=history_csv,
+    )
     res = recognition_metrics(pool.label[test], predict(model, pool.flux[test]), CLASSES, "O")
     return {
         **res,
@@ -244,13 +246,13 @@ def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: SpectrumPool, 
                     split, cfg: dict, seed: int, device: str, out_dir: Path) -> dict:
     """The result record of one (arm, seed) recogniser (step 'recogniser'), trained if new."""
     settings = {k: cfg[k] for k in ("n_per_class", "recogniser", "test_fraction")} | {
-        "pool": pool_key, "seed": seed, "arm": arm,
+        "pool": pool_key, "seed": seed, "arm": arm, "trainer": "train.engine",
         # The GAN run's step folder names its settings (and so its training stars).
         "checkpoint": None if ckpt is None else str(ckpt.relative_to(out_dir / STEPS)),
     }
 
     def build(tmp: Path) -> None:
-        res = run_arm(arm, pool, split, cfg, seed, device, ckpt) | {
+        res = run_arm(arm, pool, split, cfg, seed, device, ckpt, tmp / "metrics.csv") | {
             "arm": arm, "run": name, "seed": seed, "gan": GAN_OF_ARM.get(arm),
             "iteration": int(ckpt.name.split("_")[-1]) if ckpt else None,
         }
