@@ -52,14 +52,9 @@ def profile_settings(profile: str) -> dict:
     plus `recogniser` (RAC-Net widths/blocks and the epochs, batch size and lr it trains with)."""
     proto = load_protocol(PROTOCOL)
     if profile not in proto.profiles:
-        raise ConfigError(
-            f"unknown lcgan profile {profile!r}; choose one of {', '.join(proto.profiles)}"
-        )
+        raise ConfigError(f"unknown lcgan profile {profile!r}; choose one of {', '.join(proto.profiles)}")
     prof = proto.profiles[profile]
-    return {
-        **copy.deepcopy(prof.study),
-        "recogniser": {**prof.model_kwargs.get("all", {}), **prof.train},
-    }
+    return {**copy.deepcopy(prof.study), "recogniser": {**prof.model_kwargs.get("all", {}), **prof.train}}
 
 
 def resolve_profile(profile: str | dict, overrides: dict | None = None) -> dict:
@@ -217,18 +212,20 @@ def augmentation(
 
 
 def run_arm(
-    arm: str, pool: SpectrumPool, split, cfg: dict, seed: int, device: str, ckpt: Path | None = None
+    arm: str, pool: SpectrumPool, split, cfg: dict, seed: int, device: str, ckpt: Path | None = None,
+    history_csv: Path | None = None,
 ) -> dict:
     """Train and test one recogniser; returns the result record (metrics + what it trained on)."""
     t0 = time.time()
     aug = augmentation(arm, pool, split, cfg, seed, ckpt)
     x, y = _training_set(pool, split, cfg, aug, seed)
     r = cfg["recogniser"]
-    model = fit_recogniser(
-        x, y, len(CLASSES), seed=seed, epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"],
-        widths=r["widths"], blocks=r["blocks"], device=device,
-    )
     test = rows_of(pool, split.test_groups(), "base")
+    model = fit_recogniser(
+        x, y, pool.flux[test], pool.label[test], CLASSES, seed=seed, epochs=r["epochs"],
+        batch_size=r["batch_size"], lr=r["lr"], widths=r["widths"], blocks=r["blocks"],
+        wavelength=pool.wavelength, device=device, history_csv=history_csv,
+    )
     res = recognition_metrics(pool.label[test], predict(model, pool.flux[test]), CLASSES, "O")
     return {
         **res,
@@ -244,13 +241,13 @@ def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: SpectrumPool, 
                     split, cfg: dict, seed: int, device: str, out_dir: Path) -> dict:
     """The result record of one (arm, seed) recogniser (step 'recogniser'), trained if new."""
     settings = {k: cfg[k] for k in ("n_per_class", "recogniser", "test_fraction")} | {
-        "pool": pool_key, "seed": seed, "arm": arm,
+        "pool": pool_key, "seed": seed, "arm": arm, "trainer": "train.engine",
         # The GAN run's step folder names its settings (and so its training stars).
         "checkpoint": None if ckpt is None else str(ckpt.relative_to(out_dir / STEPS)),
     }
 
     def build(tmp: Path) -> None:
-        res = run_arm(arm, pool, split, cfg, seed, device, ckpt) | {
+        res = run_arm(arm, pool, split, cfg, seed, device, ckpt, tmp / "metrics.csv") | {
             "arm": arm, "run": name, "seed": seed, "gan": GAN_OF_ARM.get(arm),
             "iteration": int(ckpt.name.split("_")[-1]) if ckpt else None,
         }
@@ -261,20 +258,10 @@ def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: SpectrumPool, 
 
 
 # ----------------------------------------------------------------------------------- the protocol
-def run_lcgan_protocol(
-    out_dir: str | os.PathLike,
-    profile: str = "quick",
-    seeds: int = 10,
-    data_root: str | os.PathLike | None = None,
-    device: str = "auto",
-    progress: bool = True,
-    *,
-    overrides: dict | None = None,
-    sources=None,
-    profiles=None,
-    dists=None,
-    command: str | None = None,
-) -> dict:
+def run_lcgan_protocol(out_dir: str | os.PathLike, profile: str = "quick", seeds: int = 10,
+                       data_root: str | os.PathLike | None = None, device: str = "auto",
+                       progress: bool = True, *, overrides: dict | None = None, sources=None,
+                       profiles=None, dists=None, command: str | None = None) -> dict:
     """Run (or resume) the whole experiment into `out_dir`; returns {'table', 'gan_eval', 'runs',
     'files', 'failures', 'seconds'}. `seeds` N runs seeds 0..N-1 (each re-splits the stars).
 
@@ -325,10 +312,8 @@ def _run(out_dir, cfg: dict, profile, seeds: int, data_root, device: str, progre
             failures.append({"arm": "split", "seed": seed, "error": str(exc)})
             continue
         splits.append(split)
-        atomic_write_text(
-            out / "splits" / f"seed{seed}.json",
-            json.dumps({"train": split.train, "test": split.test}, indent=1),
-        )
+        atomic_write_text(out / "splits" / f"seed{seed}.json",
+                          json.dumps({"train": split.train, "test": split.test}, indent=1))
         o_train = rows_of(pool, split.train["O"], "base", "O")
         ckpts: dict[str, list[Path]] = {}
         for model in ("lcgan", "sgan"):
@@ -343,10 +328,7 @@ def _run(out_dir, cfg: dict, profile, seeds: int, data_root, device: str, progre
             except Exception as exc:
                 failed(f"gan_eval_{model}", seed, exc)
 
-        jobs: list[tuple[str, str, Path | None]] = [
-            ("a_replication", "a_replication", None),
-            ("d_simulator", "d_simulator", None),
-        ]
+        jobs: list[tuple[str, str, Path | None]] = [(a, a, None) for a in ("a_replication", "d_simulator")]
         for arm, model in GAN_OF_ARM.items():
             if model not in ckpts:
                 continue
@@ -363,19 +345,8 @@ def _run(out_dir, cfg: dict, profile, seeds: int, data_root, device: str, progre
             results.append(res)
 
     gan_eval = pd.concat(gan_rows, ignore_index=True) if gan_rows else pd.DataFrame()
-    summary = write_outputs(
-        out,
-        cfg,
-        profile if isinstance(profile, str) else "custom",
-        seeds,
-        results,
-        gan_eval,
-        failures,
-        splits,
-        pool,
-        o_counts,
-        command,
-        time.time() - t_start,
-    )
+    summary = write_outputs(out, cfg, profile if isinstance(profile, str) else "custom", seeds,
+                            results, gan_eval, failures, splits, pool, o_counts, command,
+                            time.time() - t_start)
     say(f"table: {summary['files']['table_md']}")
     return summary

@@ -60,14 +60,8 @@ class SpectrumPool:
         from ..atomic import atomic_path
 
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                flux=self.flux,
-                label=self.label,
-                group=self.group.astype(str),
-                kind=self.kind.astype(str),
-                wavelength=self.wavelength,
-            )
+            np.savez(fh, flux=self.flux, label=self.label, group=self.group.astype(str),
+                     kind=self.kind.astype(str), wavelength=self.wavelength)
 
     @classmethod
     def load(cls, path: Path) -> SpectrumPool:
@@ -99,9 +93,8 @@ def bin_flux(flux: np.ndarray, factor: int) -> np.ndarray:
     return flux[:, :keep].reshape(n, length // factor, factor).mean(axis=2)
 
 
-def _simulate_rows(
-    src: SourceStar, n: int, sim: SimConfig, dists, profiles, rng, pcfg
-) -> list[np.ndarray]:
+def _simulate_rows(src: SourceStar, n: int, sim: SimConfig, dists, profiles, rng,
+                   pcfg) -> list[np.ndarray]:
     rows = []
     for spec in batch_spectra(simulate_source(src, n, sim, dists, profiles, rng)):
         try:
@@ -111,18 +104,10 @@ def _simulate_rows(
     return rows
 
 
-def simulate_pool(
-    sources: list[SourceStar],
-    profiles: list[NoiseProfile],
-    dists: RealDistributions,
-    *,
-    o_draws_per_star: int,
-    o_extra_draws_per_star: int,
-    other_per_class: int,
-    seed: int = 0,
-    bin_pixels: int = 1,
-    sim: SimConfig | None = None,
-) -> SpectrumPool:
+def simulate_pool(sources: list[SourceStar], profiles: list[NoiseProfile],
+                  dists: RealDistributions, *, o_draws_per_star: int, o_extra_draws_per_star: int,
+                  other_per_class: int, seed: int = 0, bin_pixels: int = 1,
+                  sim: SimConfig | None = None) -> SpectrumPool:
     """Simulate the pool: `o_draws_per_star` base + `o_extra_draws_per_star` extra draws of every
     O source, and `other_per_class` base draws per F/G/K class spread evenly over its sources."""
     sim = sim or SimConfig()
@@ -139,38 +124,21 @@ def simulate_pool(
     for cls in CLASSES:
         srcs = [s for s in sources if s.label.cls == cls]
         if not srcs:
-            raise ConfigError(
-                f"no {cls} source star in the libraries; the experiment needs O, F, G and K"
-            )
-        if cls == "O":
-            for s in srcs:
-                add(
-                    _simulate_rows(s, o_draws_per_star, sim, dists, profiles, rng, pcfg),
-                    cls,
-                    s.group,
-                    "base",
-                )
-                if o_extra_draws_per_star > 0:
-                    add(
-                        _simulate_rows(s, o_extra_draws_per_star, sim, dists, profiles, rng, pcfg),
-                        cls,
-                        s.group,
-                        "extra",
-                    )
+            raise ConfigError(f"no {cls} source star in the libraries; the experiment needs O, F, "
+                              "G and K")
+        if cls == "O":  # (star, draws, kind), in the order the rng is consumed
+            draws = [(s, n, knd) for s in srcs for n, knd in
+                     ((o_draws_per_star, "base"), (o_extra_draws_per_star, "extra"))
+                     if knd == "base" or n > 0]
         else:
-            for s, k in zip(srcs, allocate_draws(len(srcs), other_per_class, rng), strict=True):
-                if k:
-                    add(
-                        _simulate_rows(s, int(k), sim, dists, profiles, rng, pcfg),
-                        cls,
-                        s.group,
-                        "base",
-                    )
+            ks = allocate_draws(len(srcs), other_per_class, rng)
+            draws = [(s, int(k), "base") for s, k in zip(srcs, ks, strict=True) if k]
+        for s, n, knd in draws:
+            add(_simulate_rows(s, n, sim, dists, profiles, rng, pcfg), cls, s.group, knd)
     x = l2_normalise(bin_flux(np.stack(flux), bin_pixels))
     wave = bin_flux(pcfg.grid()[None, :], bin_pixels)[0]
-    return SpectrumPool(
-        x, np.asarray(label, np.int64), np.asarray(group, str), np.asarray(kind, str), wave
-    )
+    return SpectrumPool(x, np.asarray(label, np.int64), np.asarray(group, str),
+                        np.asarray(kind, str), wave)
 
 
 def split_stars(pool: SpectrumPool, seed: int, test_fraction: float) -> StarSplit:
@@ -186,24 +154,15 @@ def split_stars(pool: SpectrumPool, seed: int, test_fraction: float) -> StarSpli
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         parts = split_groups(labels, groups, (1 - test_fraction, 0.0, test_fraction), seed)
-    train = {
-        c: sorted(groups[parts["train"]][labels[parts["train"]] == i])
-        for i, c in enumerate(CLASSES)
-    }
-    test = {
-        c: sorted(groups[parts["test"]][labels[parts["test"]] == i]) for i, c in enumerate(CLASSES)
-    }
+    train, test = ({c: [str(g) for g in sorted(groups[parts[side]][labels[parts[side]] == i])]
+                    for i, c in enumerate(CLASSES)} for side in ("train", "test"))
     for c in CLASSES:
         if not test[c] or not train[c]:
             raise ConfigError(
                 f"class {c}: {len(train[c])} train / {len(test[c])} test stars for seed {seed}; "
                 "each class needs >= 3 source stars"
             )
-    return StarSplit(
-        seed,
-        {c: [str(g) for g in v] for c, v in train.items()},
-        {c: [str(g) for g in v] for c, v in test.items()},
-    )
+    return StarSplit(seed, train, test)
 
 
 def rows_of(pool: SpectrumPool, groups, kind: str = "base", cls: str | None = None) -> np.ndarray:
@@ -220,15 +179,9 @@ def count_o_stars(data_root: Path | None, sources: list[SourceStar]) -> pd.DataF
     rows = []
     for lib in sorted({s.library for s in sources}):
         o = [s for s in sources if s.library == lib and s.label.cls == "O"]
-        rows.append(
-            {
-                "library": lib,
-                "o_spectra": len(o),
-                "o_stars": len({s.group for s in o}),
-                "used": True,
-                "groups": " ".join(sorted({s.group for s in o})),
-            }
-        )
+        stars = sorted({s.group for s in o})
+        rows.append({"library": lib, "o_spectra": len(o), "o_stars": len(stars), "used": True,
+                     "groups": " ".join(stars)})
     used = {s.library for s in sources}
     if data_root is not None:
         from ..io import read_all
@@ -245,23 +198,10 @@ def count_o_stars(data_root: Path | None, sources: list[SourceStar]) -> pd.DataF
                 except Exception:  # ReadMe, fit logs: not spectra
                     continue
                 names += [str(s.meta.id) for s in specs if parse_label(s.meta.subclass).cls == "O"]
-            rows.append(
-                {
-                    "library": lib,
-                    "o_spectra": len(names),
-                    "o_stars": len(set(names)),
-                    "used": False,
-                    "groups": " ".join(sorted(set(names))),
-                }
-            )
-    all_used = {s.group for s in sources if s.label.cls == "O"}
-    rows.append(
-        {
-            "library": "all used (unified by star name)",
-            "o_spectra": sum(r["o_spectra"] for r in rows if r["used"]),
-            "o_stars": len(all_used),
-            "used": True,
-            "groups": "",
-        }
-    )
+            rows.append({"library": lib, "o_spectra": len(names), "o_stars": len(set(names)),
+                         "used": False, "groups": " ".join(sorted(set(names)))})
+    rows.append({"library": "all used (unified by star name)",
+                 "o_spectra": sum(r["o_spectra"] for r in rows if r["used"]),
+                 "o_stars": len({s.group for s in sources if s.label.cls == "O"}),
+                 "used": True, "groups": ""})
     return pd.DataFrame(rows)

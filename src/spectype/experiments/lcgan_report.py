@@ -42,15 +42,9 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
 
 def _spread(v: pd.Series) -> dict:
     v = v.dropna()
-    if v.empty:
-        return {"median": np.nan, "q25": np.nan, "q75": np.nan, "min": np.nan, "max": np.nan}
-    return {
-        "median": v.median(),
-        "q25": v.quantile(0.25),
-        "q75": v.quantile(0.75),
-        "min": v.min(),
-        "max": v.max(),
-    }
+    stats = (v.median(), v.quantile(0.25), v.quantile(0.75), v.min(), v.max())
+    return dict(zip(("median", "q25", "q75", "min", "max"), stats if len(v) else [np.nan] * 5,
+                    strict=True))
 
 
 def arm_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -75,16 +69,13 @@ def _table_md(table: pd.DataFrame) -> str:
             f"range {r[f'{m}_min']:.3f}-{r[f'{m}_max']:.3f})"
         )
 
-    shown = pd.DataFrame(
-        {
-            "arm": table["arm"],
-            "seeds": table["n_seeds"],
-            "accuracy, median (IQR; range)": [cell(r, "accuracy") for _, r in table.iterrows()],
-            "O recall, median (IQR; range)": [cell(r, "O_recall") for _, r in table.iterrows()],
-            "balanced acc. median": table["balanced_accuracy_median"],
-        }
-    )
-    return markdown_table(shown, ".3f")
+    rows = [r for _, r in table.iterrows()]
+    return markdown_table(pd.DataFrame({
+        "arm": table["arm"], "seeds": table["n_seeds"],
+        "accuracy, median (IQR; range)": [cell(r, "accuracy") for r in rows],
+        "O recall, median (IQR; range)": [cell(r, "O_recall") for r in rows],
+        "balanced acc. median": table["balanced_accuracy_median"],
+    }), ".3f")
 
 
 def runner_result(res: dict) -> dict:
@@ -125,9 +116,8 @@ def sweep_frame(runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty:
         return runs
     sub = runs[runs["gan"].notna()]
-    return sub[
-        ["gan", "iteration", "seed", "run", "accuracy", "O_recall", "balanced_accuracy"]
-    ].sort_values(["gan", "iteration", "seed"])
+    cols = ["gan", "iteration", "seed", "run", "accuracy", "O_recall", "balanced_accuracy"]
+    return sub[cols].sort_values(["gan", "iteration", "seed"])
 
 
 def _figure(
@@ -160,14 +150,8 @@ def _median_by(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     if df.empty or y not in df:
         return pd.DataFrame(columns=["x", "median", "q25", "q75"])
     g = df.dropna(subset=[y]).groupby(x)[y]
-    return pd.DataFrame(
-        {
-            "x": g.median().index.astype(float),
-            "median": g.median().values,
-            "q25": g.quantile(0.25).values,
-            "q75": g.quantile(0.75).values,
-        }
-    )
+    return pd.DataFrame({"x": g.median().index.astype(float), "median": g.median().values,
+                         "q25": g.quantile(0.25).values, "q75": g.quantile(0.75).values})
 
 
 def source_counts_md(o_counts: pd.DataFrame, splits: list, pool) -> str:
@@ -196,45 +180,21 @@ def source_counts_md(o_counts: pd.DataFrame, splits: list, pool) -> str:
         "|---|---|---|---|---|---|",
     ]
     for s in splits:
-        lines.append(
-            f"| {s.seed} | {len(s.train['O'])} | {len(s.test['O'])} | "
-            f"{'/'.join(str(len(s.train[c])) for c in 'FGK')} | {'/'.join(str(len(s.test[c])) for c in 'FGK')} | "
-            f"{', '.join(s.test['O'])} |"
-        )
+        fgk = ["/".join(str(len(side[c])) for c in "FGK") for side in (s.train, s.test)]
+        lines.append(f"| {s.seed} | {len(s.train['O'])} | {len(s.test['O'])} | {fgk[0]} | "
+                     f"{fgk[1]} | {', '.join(s.test['O'])} |")
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(
-    out: Path,
-    cfg: dict,
-    profile: str,
-    seeds: int,
-    results: list[dict],
-    gan_eval: pd.DataFrame,
-    failures: list[dict],
-    splits: list,
-    pool,
-    o_counts: pd.DataFrame,
-    command: str | None,
-    seconds: float,
-) -> dict:
+RUN_COLUMNS = ["run", "arm", "gan", "iteration", "seed", "accuracy", "balanced_accuracy",
+               "O_recall", "O_precision", "n_test", "n_test_O", "n_train", "n_augment", "seconds"]
+
+
+def write_outputs(out: Path, cfg: dict, profile: str, seeds: int, results: list[dict],
+                  gan_eval: pd.DataFrame, failures: list[dict], splits: list, pool,
+                  o_counts: pd.DataFrame, command: str | None, seconds: float) -> dict:
     """Write every summary file; returns {'table', 'gan_eval', 'runs', 'files', 'failures', 'seconds'}."""
-    cols = [
-        "run",
-        "arm",
-        "gan",
-        "iteration",
-        "seed",
-        "accuracy",
-        "balanced_accuracy",
-        "O_recall",
-        "O_precision",
-        "n_test",
-        "n_test_O",
-        "n_train",
-        "n_augment",
-        "seconds",
-    ]
+    cols = RUN_COLUMNS
     runs = pd.DataFrame([{c: r.get(c) for c in cols} for r in results], columns=cols)
     from .protocols import load_protocol
     from .summary import write_summary
@@ -246,24 +206,16 @@ def write_outputs(
         out, profile=profile, data=f"simulated pool ({len(pool.flux)} spectra)",
         seeds=list(range(seeds)), command=command or "(library call)", rows=list(ARM_LABELS),
     )
-    files = {
-        **shared["files"],
-        "arm_runs": out / "arm_runs.csv",
-        "arms_csv": out / "arms.csv",
-        "arms_md": out / "arms.md",
-        "sweep": out / "sweep.csv",
-        "fig_accuracy": out / "fig_accuracy_vs_iteration.png",
-        "fig_gan_eval": out / "fig_gan_eval_vs_iteration.png",
-        "source_counts": out / "source_counts.md",
-        "report": out / "report.md",
-    }
+    files = {**shared["files"], **{k: out / v for k, v in {
+        "arm_runs": "arm_runs.csv", "arms_csv": "arms.csv", "arms_md": "arms.md",
+        "sweep": "sweep.csv", "fig_accuracy": "fig_accuracy_vs_iteration.png",
+        "fig_gan_eval": "fig_gan_eval_vs_iteration.png", "source_counts": "source_counts.md",
+        "report": "report.md"}.items()}}
     _csv(runs, files["arm_runs"])
     table = arm_table(runs)
     _csv(table, files["arms_csv"])
     table_md = _table_md(table)
-    atomic_write_text(
-        files["arms_md"], "# O-star recognition: held-out source stars\n\n" + table_md + "\n"
-    )
+    atomic_write_text(files["arms_md"], f"# O-star recognition: held-out source stars\n\n{table_md}\n")
 
     gan_md = {}
     for gan in ("lcgan", "sgan"):
@@ -272,50 +224,27 @@ def write_outputs(
         _csv(sub, files[f"gan_eval_{gan}"])
         summ = gan_eval_summary(gan_eval, gan)
         gan_md[gan] = markdown_table(summ) if len(summ) else "(no checkpoint evaluated)"
-        atomic_write_text(
-            out / f"gan_eval_{gan}.md",
-            f"# GAN-train / GAN-test, {gan.upper()} (O vs F, NuSVC rbf; median (min-max) over seeds)\n\n"
-            + gan_md[gan]
-            + "\n",
-        )
+        atomic_write_text(out / f"gan_eval_{gan}.md", f"# GAN-train / GAN-test, {gan.upper()} "
+                          f"(O vs F, NuSVC rbf; median (min-max) over seeds)\n\n{gan_md[gan]}\n")
 
     sweep = sweep_frame(runs)
     _csv(sweep, files["sweep"])
-    base = {
-        ARM_LABELS[a]: float(runs.loc[runs["run"] == a, m].median()) if len(runs) else np.nan
-        for a in ("a_replication", "d_simulator")
-        for m in ("accuracy",)
-    }
-    base_r = {
-        ARM_LABELS[a]: float(runs.loc[runs["run"] == a, "O_recall"].median())
-        if len(runs)
-        else np.nan
-        for a in ("a_replication", "d_simulator")
-    }
-    panels = []
-    for metric, ylabel, hl in (
-        ("accuracy", "test accuracy (4 classes)", base),
-        ("O_recall", "O recall", base_r),
-    ):
-        lines = {
-            gan.upper(): _median_by(
-                sweep[sweep["gan"] == gan] if len(sweep) else sweep, "iteration", metric
-            )
-            for gan in ("lcgan", "sgan")
-        }
-        panels.append((ylabel, lines, hl))
-    _figure(files["fig_accuracy"], panels, "GAN checkpoint iteration")
-    gpanels = []
-    for metric in ("gan_train", "gan_test"):
-        lines = {
-            gan.upper(): _median_by(
-                gan_eval[gan_eval["gan"] == gan] if len(gan_eval) else gan_eval, "iteration", metric
-            )
-            for gan in ("lcgan", "sgan")
-        }
-        rv = float(gan_eval["real_vs_real"].median()) if "real_vs_real" in gan_eval else np.nan
-        gpanels.append((metric.replace("_", "-").upper(), lines, {"real-vs-real": rv}))
-    _figure(files["fig_gan_eval"], gpanels, "GAN checkpoint iteration")
+    def per_gan(df: pd.DataFrame, metric: str) -> dict[str, pd.DataFrame]:
+        return {g.upper(): _median_by(df[df["gan"] == g] if len(df) else df, "iteration", metric)
+                for g in ("lcgan", "sgan")}
+
+    def baselines(metric: str) -> dict[str, float]:  # arms (a) and (d) as horizontal lines
+        return {ARM_LABELS[a]: float(runs.loc[runs["run"] == a, metric].median()) if len(runs)
+                else np.nan for a in ("a_replication", "d_simulator")}
+
+    _figure(files["fig_accuracy"], [
+        ("test accuracy (4 classes)", per_gan(sweep, "accuracy"), baselines("accuracy")),
+        ("O recall", per_gan(sweep, "O_recall"), baselines("O_recall"))],
+        "GAN checkpoint iteration")
+    rv = float(gan_eval["real_vs_real"].median()) if "real_vs_real" in gan_eval else np.nan
+    _figure(files["fig_gan_eval"], [
+        (m.replace("_", "-").upper(), per_gan(gan_eval, m), {"real-vs-real": rv})
+        for m in ("gan_train", "gan_test")], "GAN checkpoint iteration")
 
     counts_md = source_counts_md(o_counts, splits, pool)
     atomic_write_text(files["source_counts"], counts_md)
@@ -360,11 +289,5 @@ def write_outputs(
         "",
     ]
     atomic_write_text(files["report"], "\n".join(report))
-    return {
-        "table": table,
-        "gan_eval": gan_eval,
-        "runs": runs,
-        "files": files,
-        "failures": failures,
-        "seconds": seconds,
-    }
+    return {"table": table, "gan_eval": gan_eval, "runs": runs, "files": files,
+            "failures": failures, "seconds": seconds}
