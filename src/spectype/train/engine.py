@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.data import BatchSampler, DistributedSampler, RandomSampler
 
 from ..datasets import SPLITS, Pack, training_indices
 from ..errors import ConfigError
@@ -40,10 +40,11 @@ from ..runtime import resolve_device, seed_everything
 from . import distributed as D
 from .checkpoint import TrainState, has_checkpoint, load_checkpoint, save_checkpoint
 from .config import RESUMABLE_CHANGES, TrainConfig, config_to_dict, save_config
+from .loader import loader as _loader
+from .loader import rows_source as _rows_source
 
 log = logging.getLogger("spectype.train")
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
-PRELOAD_AUTO_BYTES = 1 << 30
 
 
 @dataclass
@@ -71,59 +72,6 @@ def split_indices(pack: Pack, cfg: TrainConfig) -> dict[str, np.ndarray]:
         pack.labels, pack.groups, {s: pack.indices(s) for s in SPLITS}, split_seed=cfg.split_seed,
         fractions=tuple(cfg.split_fractions), max_per_class=cfg.max_per_class, balance=cfg.balance,
         seed=cfg.seed,
-    )
-
-
-class _InMemoryRows:
-    """The rows a run needs, read once into memory; same get_batch as PackDataset."""
-
-    def __init__(self, pack: Pack, rows: np.ndarray):
-        uniq, self._local = np.unique(rows, return_inverse=True)
-        self._flux = torch.from_numpy(pack.read_flux(uniq))
-        self._labels = torch.from_numpy(pack.labels[rows].astype(np.int64))
-
-    def __len__(self) -> int:
-        return len(self._labels)
-
-    def get_batch(self, idx) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.as_tensor(np.asarray(idx, dtype=np.int64))
-        return self._flux[torch.from_numpy(self._local)[idx]], self._labels[idx]
-
-
-class _Batches(Dataset):
-    """A Dataset whose items are whole batches: dataset[list of positions] -> (x, y).
-
-    Used with DataLoader(batch_size=None, sampler=<batches of positions>), so each worker
-    does one sorted HDF5 read per batch instead of one read per spectrum.
-    """
-
-    def __init__(self, source):
-        self.source = source
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def __getitem__(self, idx) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.source.get_batch(idx)
-
-
-def _rows_source(pack: Pack, rows: np.ndarray, preload: bool | None):
-    from ..datasets import PackDataset
-
-    if preload is None:
-        preload = len(np.unique(rows)) * pack.n_pix * 4 <= PRELOAD_AUTO_BYTES
-    return _InMemoryRows(pack, rows) if preload else PackDataset(pack.path, indices=rows)
-
-
-def _loader(source, sampler, cfg: TrainConfig, generator: torch.Generator | None) -> DataLoader:
-    return DataLoader(
-        _Batches(source),
-        batch_size=None,
-        sampler=sampler,
-        num_workers=cfg.num_workers,
-        persistent_workers=cfg.num_workers > 0,
-        pin_memory=False,
-        generator=generator,
     )
 
 
