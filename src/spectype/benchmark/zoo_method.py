@@ -79,7 +79,7 @@ class ZooMethod:
             acc = float((_logits(model, xv).argmax(1) == yv).float().mean()) if len(yv) else float("nan")
             if self.progress is not None:
                 self.progress({"model": self.name, "epoch": epoch, "val_acc": acc})
-            if not acc <= best_acc:
+            if not acc < best_acc:  # ties go to the later epoch, as in train/mknet.py
                 best, best_acc = copy.deepcopy(model.state_dict()), acc
         model.load_state_dict(best)
         self.temperature = fit_temperature(_logits(model, xv).numpy(), yv.numpy()) if len(yv) else 1.0

@@ -58,11 +58,12 @@ class MKNet(nn.Module):
             from the flux calibration's slope.
         fine: the class head scores the 10 subtypes of each class (O0 ... M9; C0-C9 unused but
             kept for shape) and a class's logit is the log-sum-exp of its subtypes'. A class is
-            then a union of subtype prototypes, not one: LAMOST's "F9" looks like a G star and
-            would otherwise pull the single F prototype toward G.
+            then a union of subtype prototypes, not one (meant for LAMOST's G-like "F9"; on the
+            benchmark it did not fix that, docs/accuracy.md), and the subtype distribution gives
+            the type code and its error.
         linear: add a linear map of the flux to the class logits (a "wide" path beside the
-            deep one): on the benchmark a logistic regression on flux made errors unlike the
-            CNN's, and averaging the two beat both.
+            deep one). Tried because averaging a logistic regression with the CNN beat both on
+            one benchmark fold; the joint path did not (off in the shipped recipe).
     """
 
     def __init__(
