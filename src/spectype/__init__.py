@@ -1,10 +1,9 @@
 """spectype: MK classification of low-resolution stellar spectra with deep models."""
 
+from ._version import __version__
 from .errors import SpectrumReadError, SpectypeError
 from .io import read, read_all
 from .spectrum import Spectrum, SpectrumMeta
-
-__version__ = "0.1.0"
 
 
 def classify(x, model=None, **options):
@@ -20,10 +19,12 @@ def classify(x, model=None, **options):
 
 
 def load_model(path=None, device="cpu"):
-    """Load a released model folder (model.safetensors + config.json); default: the shipped one."""
-    from .models.release import load_model as _load
+    """Load a released model folder (model.safetensors + config.json); default: the shipped one.
 
-    return _load(path, device=device)
+    The result classifies: `load_model(folder).predict(x)` is `classify(x, model=folder)`."""
+    from .batch.memory import load
+
+    return load(path, device=device)
 
 
-__all__ = ["Spectrum", "SpectrumMeta", "SpectrumReadError", "SpectypeError", "classify", "read", "read_all", "load_model"]
+__all__ = ["__version__", "Spectrum", "SpectrumMeta", "SpectrumReadError", "SpectypeError", "classify", "read", "read_all", "load_model"]

@@ -217,17 +217,9 @@ def run(data: Path | None, out: Path, workers: int | None = None) -> DemoContext
     return ctx
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m spectype.demo`: `spectype demo` itself, so options, messages and exit codes
-    (2 with a message, never a traceback, when the data is missing) are the command's."""
-    from .cli import app
-
-    try:
-        app(["demo", *(sys.argv[1:] if argv is None else argv)], prog_name="python -m spectype.demo")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m spectype.demo` is `spectype demo` itself (options, messages, exit codes). Run
+    # this way the file is `__main__`, not `spectype.demo`, so the CLI import makes no cycle.
+    from spectype.cli import demo_main
+
+    sys.exit(demo_main())

@@ -262,13 +262,14 @@ def test_packaged_subset_overlays_and_rebuilds(tmp_path, monkeypatch):
     """The coarse subset is built by the user from their templates (nothing derived from the
     sample data is committed); once built it is used, and without it the library is empty."""
     import spectype.inspect.template_subset as ts
+    import spectype.inspect.templates as tt
 
-    monkeypatch.setattr(ts, "SUBSET", tmp_path / "absent.npz")
+    monkeypatch.setattr(tt, "SUBSET", tmp_path / "absent.npz")
     assert len(TemplateLibrary.packaged()) == 0
     out = ts.build_subset(kesseli_like(tmp_path / "k"), tmp_path / "sub.npz")
     with np.load(out) as z:
         assert list(z["names"][:3]) == ["A0", "F8 V", "F9 V"] and z["flux"].dtype == np.float16
-    monkeypatch.setattr(ts, "SUBSET", out)
+    monkeypatch.setattr(tt, "SUBSET", out)
     lib = TemplateLibrary.packaged()
     assert len(lib) >= 8 and "packaged" in lib.label
     assert {role: e.name for role, e in lib.choose("G", 2.0, "K")} == {

@@ -50,7 +50,7 @@ def model_identity(loaded) -> ModelIdentity:
 
 
 def run_metadata(identity: ModelIdentity, inputs: list[str]) -> dict:
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "kind": OUTPUT_KIND,

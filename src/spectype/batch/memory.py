@@ -1,4 +1,4 @@
-"""The in-memory API: `spectype.classify(x)` and `LoadedModel.predict(x)`.
+"""The in-memory API: `spectype.classify(x)`, `spectype.load_model(folder).predict(x)`.
 
 `x` may be file paths (str / Path, or a list of them), a `Spectrum`, a list of `Spectrum`, a
 specutils `Spectrum1D`/`Spectrum`, a `(wave, flux)` or `(wave, flux, ivar)` tuple (flux may be
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..models.release import LoadedModel, load_model
 from ..runtime import resolve_device
 from ..spectrum import Spectrum
 from .engine import Classifier, preprocess_config
@@ -69,8 +71,6 @@ def classify(x, model=None, **options) -> pd.DataFrame:
     model: a LoadedModel, a model folder, or None (the shipped model).
     options: any `ClassifyOptions` field (batch_size, device, min_coverage, workers ...).
     """
-    from ..models.release import LoadedModel, load_model
-
     known = set(ClassifyOptions.__dataclass_fields__)
     unknown = sorted(set(options) - known)
     if unknown:
@@ -97,6 +97,24 @@ def classify(x, model=None, **options) -> pd.DataFrame:
         clf.add(item)
     clf.run_batch()
     return pd.DataFrame(rows).sort_values("index", kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class Model(LoadedModel):
+    """A loaded model folder that classifies: `predict(x, **options)` (or `model(x)`) is
+    `spectype.classify(x, model=self, **options)`."""
+
+    def predict(self, x, **options) -> pd.DataFrame:
+        """One row per spectrum in `x`: see `spectype.classify` and docs/api.md."""
+        return classify(x, model=self, **options)
+
+    __call__ = predict
+
+
+def load(path=None, device: str = "cpu") -> Model:
+    """`spectype.load_model`: a model folder (None = the shipped one) ready to `predict`."""
+    loaded = load_model(path, device=device)
+    return Model(**{f.name: getattr(loaded, f.name) for f in fields(LoadedModel)})
 
 
 def _classify_paths(paths: list, loaded, opts: ClassifyOptions) -> pd.DataFrame:

@@ -239,3 +239,14 @@ def from_rows(rows: list[dict], n_pix: int) -> LabelledSet:
         index=col("index", np.int64) if n else np.zeros(0, np.int64),
         survey=survey,
     )
+
+
+@dataclass
+class MethodOutput:
+    """What a benchmark method predicts for a LabelledSet (benchmark/methods.py)."""
+
+    proba: np.ndarray  # (N, K) over CLASSES
+    code: np.ndarray | None = None  # (N,) numeric type, when the method gives one
+    code_err: np.ndarray | None = None
+    lum: np.ndarray | None = None  # (N,) str
+    ood: np.ndarray | None = None  # (N,) bool: unlike every training class

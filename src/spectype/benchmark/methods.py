@@ -16,22 +16,11 @@ A method is built by name, `fit(train, val)` on LabelledSets and `predict(test)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..labels import CLASSES
 from ..preprocess import l2_normalise
-from .data import LabelledSet
-
-
-@dataclass
-class MethodOutput:
-    proba: np.ndarray  # (N, K) over CLASSES
-    code: np.ndarray | None = None  # (N,) numeric type, when the method gives one
-    code_err: np.ndarray | None = None
-    lum: np.ndarray | None = None  # (N,) str
-    ood: np.ndarray | None = None  # (N,) bool: unlike every training class
+from .data import LabelledSet, MethodOutput
 
 
 def _y(data: LabelledSet) -> np.ndarray:

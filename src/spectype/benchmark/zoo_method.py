@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..labels import CLASSES
-from .data import LabelledSet
+from .data import LabelledSet, MethodOutput
 
 
 @dataclass
@@ -88,8 +88,6 @@ class ZooMethod:
 
     def predict(self, test: LabelledSet):
         from scipy.special import softmax
-
-        from .methods import MethodOutput
 
         z = _logits(self.model, torch.from_numpy(test.flux)).numpy() / self.temperature
         return MethodOutput(softmax(z, axis=1))

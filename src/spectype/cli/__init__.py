@@ -27,7 +27,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from .._version import __version__
 
         typer.echo(f"spectype {__version__}")
         raise typer.Exit()
@@ -49,7 +49,7 @@ def _root(
 @app.command()
 def version() -> None:
     """Print the spectype version."""
-    from .. import __version__
+    from .._version import __version__
 
     typer.echo(__version__)
 
@@ -80,3 +80,15 @@ _register_all()
 
 def main() -> None:
     app()
+
+
+def demo_main(argv: list[str] | None = None) -> int:
+    """`python -m spectype.demo`: `spectype demo` itself, so options, messages and exit codes
+    (2 with a message, never a traceback, when the data is missing) are the command's."""
+    import sys
+
+    try:
+        app(["demo", *(sys.argv[1:] if argv is None else argv)], prog_name="python -m spectype.demo")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0

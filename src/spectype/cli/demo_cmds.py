@@ -34,3 +34,4 @@ def demo_cmd(
 def register(app: typer.Typer) -> None:
     """Adds `demo` to the app."""
     app.command("demo")(demo_cmd)
+

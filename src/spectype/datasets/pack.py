@@ -126,7 +126,7 @@ def write_pack_rows(
     """
     import h5py
 
-    from .. import __version__
+    from .._version import __version__
 
     n = len(labels)
     h5.create_dataset("wavelength", data=np.asarray(wavelength, np.float64))

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
+from .templates import SUBSET, TemplateLibrary, read_template
 
 log = logging.getLogger("spectype.inspect")
 
-SUBSET = Path(__file__).parent / "static" / "kesseli_subset.npz"
 LOG_START, LOG_STEP, WAVE_END = np.log10(3650.0), 3e-4, 9400.0
 
 
@@ -36,7 +36,6 @@ def subset_grid() -> np.ndarray:
 def build_subset(folder: str | os.PathLike, out: str | os.PathLike = SUBSET) -> Path:
     """Bin the preferred template of every O-M type in `folder` onto the subset grid."""
     from ..preprocess import resample_flux_conserving
-    from .templates import TemplateLibrary, read_template
 
     lib = TemplateLibrary(folder)
     grid = subset_grid()

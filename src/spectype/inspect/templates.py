@@ -25,6 +25,8 @@ _NAME_RE = re.compile(
     r"^(?P<cls>[OBAFGKM])(?P<sub>\d(?:\.\d)?)(?:_(?P<feh>[+-]\d\.\d))?(?:_(?P<lum>Dwarf|Giant))?\.fits(?:\.gz)?$"
 )
 _TEMP = "OBAFGKM"
+# The coarse subset `python -m spectype.inspect.template_subset` builds (not committed).
+SUBSET = Path(__file__).parent / "static" / "kesseli_subset.npz"
 _TEMP_SET = frozenset(_TEMP)  # membership tests: None or "" must not match a string
 
 
@@ -100,9 +102,7 @@ class TemplateLibrary:
 
     @classmethod
     def packaged(cls) -> TemplateLibrary:
-        """The subset shipped in the package (template_subset.py); empty if it is missing."""
-        from .template_subset import SUBSET
-
+        """The subset shipped in the package (built by template_subset.py); empty if missing."""
         if not SUBSET.is_file():
             return cls(None)
         with np.load(SUBSET) as z:

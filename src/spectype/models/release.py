@@ -106,7 +106,7 @@ def save_model(
     extra: more top-level config keys (a GAN's class_name, iteration ...); extra_files: more
     files by plain name (a plot).
     """
-    from .. import __version__
+    from .._version import __version__
     from .registry import model_role
 
     model = unwrap_model(model)
@@ -155,8 +155,8 @@ def save_model(
 class LoadedModel:
     """A model folder loaded for inference: `model` is in eval mode on the requested device.
 
-    `predict(x)` (or `model_obj(x)`) classifies paths, Spectrum objects, specutils spectra or
-    (wave, flux[, ivar]) arrays and returns the same table as `spectype classify`.
+    `spectype.load_model` returns the batch layer's subclass (`batch.memory.Model`), which adds
+    `predict(x)`: classification needs the batch engine, which sits above this module.
     """
 
     model: nn.Module
@@ -165,14 +165,6 @@ class LoadedModel:
     preprocess: dict
     folder: Path
     role: str = "classifier"
-
-    def predict(self, x, **options):
-        """One row per spectrum in `x`: see `spectype.classify` and docs/api.md."""
-        from ..batch.memory import classify
-
-        return classify(x, model=self, **options)
-
-    __call__ = predict
 
 
 def default_model_folder() -> Path:

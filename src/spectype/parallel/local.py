@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from ..errors import SpectypeError
-from .mapping import WORKER_DIED, failure, run_chunk
+from .chunks import WORKER_DIED, failure, run_chunk
 
 
 def _die_with_parent(parent_pid: int) -> None:

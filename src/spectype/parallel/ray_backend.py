@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from ..errors import ConfigError
-from .mapping import WORKER_DIED, failure, run_chunk
+from .chunks import WORKER_DIED, failure, run_chunk
 
 
 def connect(address: str | None = None):
