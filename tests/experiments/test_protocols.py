@@ -17,10 +17,13 @@ def test_builtin_tables_name_registered_models():
     for proto in (t3, t4):
         assert {r.model for r in proto.rows.values()} <= known
         assert set(proto.profiles) == {"quick", "paper", "faithful"}
-        # faithful = paper + the authors' early stopping (docs/reproduction.md, departures)
+        # faithful = paper + the authors' early stopping, last epoch tested and (fusion) Mel
+        # power / no audio-head ReLU (docs/reproduction.md, departures)
         faithful, paper = proto.profiles["faithful"], proto.profiles["paper"]
         assert faithful.train == {**paper.train, "early_stopping": 5}
-        assert faithful.model_kwargs == paper.model_kwargs
+        assert (faithful.test_epoch, paper.test_epoch) == ("last", "best")
+        authors = {"mel_db": False, "audio_head_relu": False} if proto is t4 else {}
+        assert faithful.model_kwargs == {g: {**kw, **authors} for g, kw in paper.model_kwargs.items()}
 
 
 def test_profile_extends_refuses_unknown_and_loops(tmp_path):

@@ -7,7 +7,8 @@ A protocol file holds:
                             augment (what a study adds to the training set, e.g. lcgan)}
     profiles:  profile name -> {description, extends (another profile, merged under this one),
                                 train (TrainConfig fields), model_kwargs: {group -> kwargs},
-                                study (settings of a study's own steps, e.g. the LCGAN pool)}
+                                study (settings of a study's own steps, e.g. the LCGAN pool),
+                                test_epoch (best | last: which weights the test scores)}
 
 A row receives `model_kwargs[g]` of the chosen profile for every group g in its `takes`
 list (e.g. 'image' -> image_size, epsanet_layers), so a 1D CNN never sees image arguments.
@@ -27,6 +28,7 @@ import yaml
 from ..errors import ConfigError
 
 PROTOCOL_DIR = "protocols"
+TEST_EPOCHS = ("best", "last")
 
 
 @dataclass
@@ -49,6 +51,9 @@ class Profile:
     train: dict[str, Any] = field(default_factory=dict)
     model_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
     study: dict[str, Any] = field(default_factory=dict)
+    # Which weights are tested: "best" (best validation epoch, best/) or "last" (the weights
+    # training ended with, as the authors' code does).
+    test_epoch: str = "best"
 
 
 @dataclass
@@ -99,6 +104,12 @@ def _as_dict(value: Any, where: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
     return value
+
+
+def _test_epoch(value, where: str) -> str:
+    if value not in TEST_EPOCHS:
+        raise ConfigError(f"{where}.test_epoch: {value!r}; use one of {', '.join(TEST_EPOCHS)}")
+    return str(value)
 
 
 def _merged(base: dict, over: dict) -> dict:
@@ -173,6 +184,7 @@ def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
                 for g, v in _as_dict(spec.get("model_kwargs"), f"{path}: profiles.{pname}.model_kwargs").items()
             },
             study=_as_dict(spec.get("study"), f"{path}: profiles.{pname}.study"),
+            test_epoch=_test_epoch(spec.get("test_epoch", "best"), f"{path}: profiles.{pname}"),
         )
     if not rows or not profiles:
         raise ConfigError(f"{path}: a protocol needs 'rows' and 'profiles'")

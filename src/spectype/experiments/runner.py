@@ -126,6 +126,19 @@ def load_result(run_dir: Path, cfg_dict: dict | None = None, pack_id: str | None
     return res
 
 
+def final_model(tr) -> Path:
+    """The weights training ended with, as a model folder `<run>/final/` (best/'s config, so it
+    loads and evaluates like best/): what the authors' code tests (profile `test_epoch: last`)."""
+    from ..models.release import read_model_config, save_model
+
+    best = read_model_config(tr.best_dir)
+    return save_model(
+        tr.model, Path(tr.run_dir) / "final", class_names=best["class_names"],
+        preprocess=best["preprocess"], training={**best.get("training", {}), "tested": "last epoch"},
+        metrics={"epoch": int(len(tr.history))},
+    )
+
+
 def run_one(
     protocol: Protocol, row: str, seed: int, profile: str, data: str | os.PathLike,
     run_dir: Path, epochs: int | None = None, device: str = "auto",
@@ -162,7 +175,10 @@ def run_one(
     cfg_dict = config_to_dict(cfg)
     pack = Pack(data)
     pack_id = pack_fingerprint(pack)
+    test_epoch = protocol.profiles[profile].test_epoch
     done = load_result(run_dir, cfg_dict)
+    if done is not None and done.get("test_epoch", "best") != test_epoch:
+        done = None  # the training is reused (it resumes as finished); only the test reruns
     if done is not None:
         if done.get("pack") != pack_id:
             # Training would only resume the finished run (fit on the old pack's rows) and
@@ -176,8 +192,9 @@ def run_one(
     t_train = time.perf_counter() - t0
     test_rows = split_indices(pack, cfg)["test"]
     t1 = time.perf_counter()
+    tested = tr.run_dir if test_epoch == "best" else final_model(tr)
     ev = evaluate_model(
-        tr.run_dir, data, split="test", indices=test_rows, out_dir=Path(tr.run_dir) / "eval-test",
+        tested, data, split="test", indices=test_rows, out_dir=Path(tr.run_dir) / "eval-test",
         batch_size=eval_batch_size, device=device, plots=False,
         command=f"spectype reproduce {protocol.name} (row {row}, seed {seed})",
     )
@@ -188,6 +205,7 @@ def run_one(
         "seed": int(seed),
         "model": cfg.model,
         "split_order": split_order,
+        "test_epoch": test_epoch,
         "test_acc": ev.accuracy,
         "macro_f1": ev.metrics.get("macro_f1"),
         "best_val_acc": float(tr.best_val_acc),

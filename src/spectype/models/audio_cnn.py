@@ -1,7 +1,8 @@
 """The 3-layer CNN that reads one audio feature (Mel / MFCC / LFCC) in listening-to-stars-2025.
 
 (B, 1, F, T) -> Conv5x5(1->32) ReLU MaxPool2 -> Conv5x5(32->64) ReLU MaxPool2 -> Conv5x5(64->64) ReLU
--> Dropout(0.4) -> flatten -> Linear -> 1024 -> ReLU -> Linear -> 256. Padding 2 keeps sizes through
+-> Dropout(0.4) -> flatten -> Linear -> 1024 -> ReLU -> Linear -> 256 (`head_relu=False`: no ReLU
+between the two Linears, as the authors' code per issue #12). Padding 2 keeps sizes through
 the convolutions; the flatten width comes from a dry run on the feature shape.
 """
 
@@ -28,6 +29,7 @@ class AudioBranch(nn.Module):
         dropout: float = 0.4,
         hidden: int = 1024,
         out_dim: int = 256,
+        head_relu: bool = True,
     ) -> None:
         super().__init__()
         self.features = nn.Sequential(
@@ -42,8 +44,10 @@ class AudioBranch(nn.Module):
             raise ValueError(
                 f"audio feature shape {tuple(feature_shape)} is too small for two 2x2 pools"
             ) from exc
+        # Without the ReLU the two Linears compose to one linear map (the authors' code).
+        act = [nn.ReLU()] if head_relu else []
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(n_flat, hidden), nn.ReLU(), nn.Linear(hidden, out_dim)
+            nn.Flatten(), nn.Linear(n_flat, hidden), *act, nn.Linear(hidden, out_dim)
         )
         self.out_dim = out_dim
 

@@ -38,8 +38,9 @@ def spectrum_image(image_size: int, canvas: int | None = None) -> nn.Module:
     return SpectrumImage(out_size=image_size, canvas=canvas)
 
 
-def audio_feature(kind: str, preset: str) -> nn.Module:
-    """An audio feature, (B, L) -> (B, 1, F, T).
+def audio_feature(kind: str, preset: str, mel_db: bool = True) -> nn.Module:
+    """An audio feature, (B, L) -> (B, 1, F, T); `mel_db` False keeps the Mel spectrogram in
+    power, as torchaudio (and the paper) compute it.
 
     Built on the CPU even inside `with torch.device("meta")` (where a model folder's loader
     sizes an architecture): torchaudio checks its filter bank with `.item()`, which meta tensors
@@ -48,7 +49,7 @@ def audio_feature(kind: str, preset: str) -> nn.Module:
     from ..features.audio import AudioFeature
 
     with torch.device("cpu"):
-        return AudioFeature(kind, preset=preset)
+        return AudioFeature(kind, preset=preset, mel_db=mel_db)
 
 
 class FeatureBranch(nn.Module):

@@ -42,6 +42,10 @@ class FusionClassifier(nn.Module):
         image_canvas: None (default) draws the spectrum straight at image_size; 512 draws it
             on the authors' canvas and resizes (closer to their matplotlib images, slower).
         spec1d_hidden: width of the 1D branch's hidden linear layer (the paper's 1024).
+        mel_db: Mel spectrogram in dB with an 80 dB floor (default) or in power (the paper,
+            torchaudio's MelSpectrogram as is); docs/reproduction.md, "The papers' departures".
+        audio_head_relu: ReLU between the audio head's two Linears (default) or none (the
+            authors' code).
     """
 
     def __init__(
@@ -55,6 +59,8 @@ class FusionClassifier(nn.Module):
         input_len: int = 3700,
         image_canvas: int | None = None,
         spec1d_hidden: int = 1024,
+        mel_db: bool = True,
+        audio_head_relu: bool = True,
     ) -> None:
         super().__init__()
         if isinstance(modalities, str):
@@ -75,8 +81,9 @@ class FusionClassifier(nn.Module):
                     spectrum_image(image_size, image_canvas), EPSANetBranch(epsanet_layers)
                 )
             else:
-                feature = audio_feature(name, audio_preset)
-                branch = FeatureBranch(feature, AudioBranch(output_shape(feature, (input_len,))))
+                feature = audio_feature(name, audio_preset, mel_db=mel_db)
+                net = AudioBranch(output_shape(feature, (input_len,)), head_relu=audio_head_relu)
+                branch = FeatureBranch(feature, net)
             self.branches[name] = branch
         self.classifier = nn.Linear(sum(b.out_dim for b in self.branches.values()), n_classes)
 
@@ -101,6 +108,8 @@ class FusionConfig:
     input_len: int = 3700
     image_canvas: int | None = None
     spec1d_hidden: int = 1024
+    mel_db: bool = True
+    audio_head_relu: bool = True
 
 
 @register_model(config=FusionConfig)
