@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from ..errors import (
     UnknownFormatError,
     UnsupportedLayoutError,
 )
+from ..once import once
 from ..spectrum import Spectrum
 from . import safeio
 from .safeio import as_path
@@ -387,25 +387,7 @@ def read_all(path: str | os.PathLike, format: str | None = None) -> list[Spectru
     return out if isinstance(out, list) else [out]
 
 
-_loaded = False
-_load_lock = threading.RLock()
-_loading = False  # read and written only while holding _load_lock
-
-
+@once
 def _load_builtin_readers() -> None:
     # Import for the side effect of registration; deferred so importing spectype stays cheap.
-    # The flag is set only once every reader has registered, under a lock: a second thread
-    # must wait rather than look up formats in a half-filled table.
-    global _loaded, _loading
-    if _loaded:
-        return
-    with _load_lock:  # re-entrant: a reader registering during the imports comes back here
-        if _loaded or _loading:
-            return
-        _loading = True
-        try:
-            from . import formats  # noqa: F401
-
-            _loaded = True
-        finally:
-            _loading = False
+    from . import formats  # noqa: F401

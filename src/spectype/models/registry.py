@@ -19,13 +19,13 @@ import fnmatch
 import importlib
 import inspect
 import pkgutil
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import torch.nn as nn
 
+from ..once import once
 from ..runtime import jsonable
 
 ROLES = ("classifier", "generator", "discriminator")
@@ -169,27 +169,11 @@ def count_parameters(model: nn.Module) -> int:
 
 # Modules of this package that define no model.
 _NOT_MODELS = {"registry", "release", "release_schema", "predict", "branches"}
-_loaded = False
-_load_lock = threading.RLock()
-_loading = False  # read and written only while holding _load_lock
-
-
+@once
 def _load_builtin_models() -> None:
     """Import every model module once so each registers its builders. Found by walking the
-    package, not named here: the registry depends on no model module. The flag is set after
-    the imports, under a lock, so a second thread never sees a half-filled registry."""
-    global _loaded, _loading
-    if _loaded:
-        return
-    with _load_lock:  # re-entrant: a module registering during the walk comes back here
-        if _loaded or _loading:
-            return
-        _loading = True
-        try:
-            here = Path(__file__).parent
-            for info in pkgutil.walk_packages([str(here)], prefix=__name__.rpartition(".")[0] + "."):
-                if info.name.rsplit(".", 1)[-1] not in _NOT_MODELS:
-                    importlib.import_module(info.name)
-            _loaded = True
-        finally:
-            _loading = False
+    package, not named here: the registry depends on no model module."""
+    here = Path(__file__).parent
+    for info in pkgutil.walk_packages([str(here)], prefix=__name__.rpartition(".")[0] + "."):
+        if info.name.rsplit(".", 1)[-1] not in _NOT_MODELS:
+            importlib.import_module(info.name)
