@@ -33,6 +33,7 @@ from ..train.mknet import MKNetConfig
 from .data import LabelledSet, load_labelled
 from .library import concat, native_set, simulated_set
 from .methods import EnsembleMethod, build_method
+from .zoo_method import ZooConfig
 
 log = logging.getLogger("spectype.benchmark")
 
@@ -51,6 +52,8 @@ class AccuracyConfig:
     splits: tuple[str, ...] = ()  # run only splits named so or under these (e.g. "heldout/0", "xrel")
     preprocess: PreprocessConfig = field(default_factory=lambda: PreprocessConfig(norm="robust"))
     mknet: MKNetConfig = field(default_factory=MKNetConfig)
+    zoo: ZooConfig = field(default_factory=ZooConfig)  # training of every zoo:<model> method
+    zoo_kwargs: dict = field(default_factory=dict)  # zoo model name -> builder overrides
 
 
 def assemble(paths, cfg: AccuracyConfig, data_root, cache_dir, progress=True) -> tuple[LabelledSet, list]:
@@ -136,7 +139,8 @@ def run_accuracy(paths, out: str | Path, cfg: AccuracyConfig | None = None, data
                     continue
                 method = EnsembleMethod(members)
             else:
-                method = build_method(name, data_root=data_root, cfg=cfg.preprocess, seed=cfg.seed, mknet_cfg=cfg.mknet)
+                method = build_method(name, data_root=data_root, cfg=cfg.preprocess, seed=cfg.seed, mknet_cfg=cfg.mknet,
+                                      zoo_cfg=cfg.zoo, zoo_kwargs=cfg.zoo_kwargs)
             t = time.perf_counter()
             method.fit(train, val)
             o = method.predict(test)

@@ -141,7 +141,9 @@ class EnsembleMethod:
 METHODS = ("logreg", "pca_svm", "hgb", "template", "mknet", "ensemble")
 
 
-def build_method(name: str, *, data_root=None, cfg=None, seed: int = 0, mknet_cfg=None, progress=None):
+def build_method(name: str, *, data_root=None, cfg=None, seed: int = 0, mknet_cfg=None, progress=None,
+                 zoo_cfg=None, zoo_kwargs: dict | None = None):
+    """A fresh method by name; `zoo_kwargs` maps a zoo model name to its builder overrides."""
     if name in ("logreg", "pca_svm", "hgb"):
         return SklearnMethod(name, seed)
     if name == "template":
@@ -154,5 +156,6 @@ def build_method(name: str, *, data_root=None, cfg=None, seed: int = 0, mknet_cf
 
         if name[4:] not in list_models():
             raise ValueError(f"unknown model {name[4:]!r} in {name!r}; see `spectype models`")
-        return ZooMethod(name[4:], seed=seed, progress=progress)
+        return ZooMethod(name[4:], zoo_cfg, seed=seed, progress=progress,
+                         model_kwargs=(zoo_kwargs or {}).get(name[4:]))
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)} or zoo:<model>")

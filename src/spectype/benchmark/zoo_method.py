@@ -44,8 +44,11 @@ def _logits(model, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
 class ZooMethod:
     """Fit registry model `name` (built with n_classes and input_len) on LabelledSets."""
 
-    def __init__(self, name: str, cfg: ZooConfig | None = None, seed: int = 0, progress=None):
+    def __init__(self, name: str, cfg: ZooConfig | None = None, seed: int = 0, progress=None,
+                 model_kwargs: dict | None = None):
         self.name, self.cfg, self.progress = name, cfg or ZooConfig(seed=seed), progress
+        # Builder overrides, e.g. a fusion row at a CPU-sized image ({"image_size": 64, ...}).
+        self.model_kwargs = dict(model_kwargs or {})
 
     def fit(self, train: LabelledSet, val: LabelledSet) -> ZooMethod:
         from ..models.registry import create_model
@@ -58,7 +61,7 @@ class ZooMethod:
         x = torch.from_numpy(np.stack([train.flux, train.good.astype(np.float32)], 1))
         ivar = torch.from_numpy(train.ivar.astype(np.float32))
         y, xv, yv = _y(train), torch.from_numpy(val.flux), _y(val)
-        model = create_model(self.name, n_classes=len(CLASSES), input_len=x.shape[-1])
+        model = create_model(self.name, n_classes=len(CLASSES), input_len=x.shape[-1], **self.model_kwargs)
         aug = SpectrumAugment()
         w = torch.bincount(y, minlength=len(CLASSES)).double().clamp_min(1)[y] ** -c.balance_power
         opt = torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=c.weight_decay)

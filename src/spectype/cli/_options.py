@@ -41,3 +41,18 @@ def legacy_progress(default: bool = True) -> Any:
 
 def data_root(help: str = DATA_ROOT_HELP) -> Any:
     return typer.Option(None, "--data-root", help=help)
+
+
+def json_object(flag: str, text: str) -> dict:
+    """The value of a JSON-object option (builder kwargs and the like), or a ConfigError."""
+    import json
+
+    from ..errors import ConfigError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{flag} must be a JSON object, got {text!r} ({e})") from e
+    if not isinstance(value, dict):
+        raise ConfigError(f"{flag} must be a JSON object such as '{{\"key\": [8, 4]}}', got {text!r}")
+    return value

@@ -34,6 +34,11 @@ def accuracy_cmd(
     native: str = typer.Option("miles,boss", "--native", help="Library spectra scored as unseen stars ('' for none)."),
     sim_per_source: int = typer.Option(3, "--sim-per-source", help="Simulations per library star."),
     epochs: int = typer.Option(30, "--epochs", help="MKNet training epochs per split."),
+    zoo_epochs: int = typer.Option(10, "--zoo-epochs", help="Training epochs of each zoo:<model> method per split."),
+    zoo_kwargs: str = typer.Option(
+        "{}", "--zoo-kwargs",
+        help="Builder overrides per zoo model, JSON, e.g. a fusion row at CPU size: "
+             "'{\"mm_1d_2d\": {\"image_size\": 64, \"image_canvas\": 128, \"epsanet_layers\": [1, 1, 1, 1]}}'."),
     seed: int = typer.Option(0, "--seed"),
     data_root: Path | None = opt.data_root(),
     quiet: bool = opt.quiet(),
@@ -45,6 +50,7 @@ def accuracy_cmd(
     import logging
 
     from ..benchmark.accuracy import AccuracyConfig, run_accuracy
+    from ..benchmark.zoo_method import ZooConfig
     from ..runtime import data_root as resolve_root
     from ..train.mknet import MKNetConfig
 
@@ -53,7 +59,9 @@ def accuracy_cmd(
         root = resolve_root(data_root) if (split(libraries) or split(native) or "template" in methods) else None
         cfg = AccuracyConfig(folds=folds, cross_release=cross_release, methods=split(methods),
                              libraries=split(libraries), native=split(native), sim_per_source=sim_per_source,
-                             seed=seed, splits=split(splits), mknet=MKNetConfig(epochs=epochs, seed=seed))
+                             seed=seed, splits=split(splits), mknet=MKNetConfig(epochs=epochs, seed=seed),
+                             zoo=ZooConfig(epochs=zoo_epochs, seed=seed),
+                             zoo_kwargs=opt.json_object("--zoo-kwargs", zoo_kwargs))
         if quiet:  # the progress messages are INFO logs (cli/_logging.py shows INFO otherwise)
             logging.getLogger("spectype").setLevel(logging.WARNING)
         run_accuracy(inputs, out, cfg, data_root=root, progress=not quiet, say=typer.echo)
