@@ -1,20 +1,13 @@
-"""The O-star recognition experiment of Yang et al. (2021), done with held-out source stars.
-
-`run_lcgan_protocol(out_dir, profile)` runs everything (docs/lcgan_experiment.md):
-
-1. simulate a pool pack of LAMOST-like O/F/G/K spectra from library stars (lcgan_data);
-2. per seed, split the *stars* of each class into train / test;
-3. train LCGAN and SGAN on the train-split O simulations, score every checkpoint with
-   GAN-train / GAN-test (O vs F, NuSVC; test sets from held-out stars only);
-4. per arm, write the arm's pack with `datasets.augment.augment_pack` - (a) nothing added,
-   (b) LCGAN samples, (c) SGAN samples, (d) more simulations of the train-split O stars, always
-   in train only - and train RAC-Net on it with the engine; test on the held-out stars;
-5. also train (b)/(c) on samples of every earlier checkpoint (accuracy vs iteration, Fig. 7).
-
-Arms and profiles live in `protocols/lcgan.yaml`. Every step - the pool, each GAN run, each
-GAN evaluation, each (arm, seed) recogniser - is a folder of the step cache (`spectype.cache`,
-`OUT/steps/<step>/<hash of its settings>/`), so re-running the same call resumes and a changed
-setting never reuses a stale result. Summary files are rewritten from all results at the end.
+"""The O-star recognition experiment of Yang et al. (2021) with held-out source stars
+(docs/lcgan_experiment.md). `run_lcgan_protocol(out_dir, profile)`: simulate a pool pack of O/F/G/K
+spectra (lcgan_data); per seed, split the *stars* of each class into train / test; train LCGAN and
+SGAN on the train-split O simulations and score each checkpoint with GAN-train / GAN-test (O vs F,
+test sets from held-out stars only); per arm write a pack with `datasets.augment.augment_pack` - (a)
+nothing added, (b) LCGAN, (c) SGAN samples, (d) more simulations of train-split O stars, in train
+only - train RAC-Net on it with `train.engine` and test on the held-out stars; (b)/(c) also at
+every earlier checkpoint (Fig. 7). Arms and profiles: `protocols/lcgan.yaml`. Each step (pool,
+GAN run, GAN evaluation, recogniser) is a `spectype.cache` folder keyed by its settings, so a
+re-run resumes and a changed setting never reuses a stale result.
 """
 
 from __future__ import annotations
@@ -33,6 +26,7 @@ from sklearn.metrics import confusion_matrix
 from ..atomic import atomic_write_text
 from ..cache import step
 from ..errors import ConfigError
+from ..runtime import data_root as resolve_data_root
 from ..runtime import resolve_device
 from ..train.gan import list_checkpoints
 from .lcgan_data import CLASSES, Pool, count_o_stars, simulate_pool, split_stars
@@ -41,6 +35,7 @@ from .protocols import load_protocol
 GAN_OF_ARM = {"b_lcgan": "lcgan", "c_sgan": "sgan"}
 PROTOCOL = "lcgan"  # experiments/protocols/lcgan.yaml: arms and profiles
 STEPS = "steps"  # the step cache under the output folder (spectype.cache)
+GAN_KEYS = ("iters", "batch_size", "checkpoint_every", "noise_dim")
 POOL_KEYS = ("libraries", "n_profiles", "bin_pixels", "o_draws_per_star", "o_extra_draws_per_star",
              "other_per_class")
 
@@ -48,34 +43,25 @@ POOL_KEYS = ("libraries", "n_profiles", "bin_pixels", "o_draws_per_star", "o_ext
 def resolve_profile(profile: str | dict, overrides: dict | None = None) -> dict:
     """One profile of lcgan.yaml as flat settings (the `study` block plus `recogniser`: RAC-Net
     widths/blocks, epochs, batch size, lr), with `overrides` merged in key by key."""
-    if isinstance(profile, dict):
-        base = copy.deepcopy(profile)
-    else:
-        proto = load_protocol(PROTOCOL)
-        if profile not in proto.profiles:
-            raise ConfigError(f"unknown lcgan profile {profile!r}; choose one of {', '.join(proto.profiles)}")
-        prof = proto.profiles[profile]
-        base = {**copy.deepcopy(prof.study), "recogniser": {**prof.model_kwargs.get("all", {}), **prof.train}}
+    profiles = load_protocol(PROTOCOL).profiles
+    if not isinstance(profile, dict) and profile not in profiles:
+        raise ConfigError(f"unknown lcgan profile {profile!r}; choose one of {', '.join(profiles)}")
+    p = None if isinstance(profile, dict) else profiles[profile]
+    base = copy.deepcopy(profile if p is None else {**p.study, "recogniser": {**p.model_kwargs.get("all", {}), **p.train}})
 
-    def merge(d: dict, o: dict, where: str) -> None:
+    def merge(d: dict, o: dict, where: str = "") -> dict:
         for k, v in o.items():
             if k not in d:
                 raise ConfigError(f"unknown lcgan setting {where}{k!r}; valid: {', '.join(d)}")
-            if isinstance(d[k], dict) and isinstance(v, dict):
-                merge(d[k], v, f"{where}{k}.")
-            else:
-                d[k] = v
+            d[k] = merge(d[k], v, f"{where}{k}.") if isinstance(d[k], dict) and isinstance(v, dict) else v
+        return d
 
-    merge(base, overrides or {}, "")
-    return base
+    return merge(base, overrides or {})
 
 
 def pool_step(out_dir: Path, cfg: dict, data_root, sources, profiles, dists, say) -> tuple[str, Pool, pd.DataFrame]:
     """(step key, the simulated pool pack, O source-star counts) of step 'pool'."""
-    from ..runtime import data_root as resolve_data_root
-
-    given = sources is not None and profiles is not None and dists is not None
-    root = None if given else resolve_data_root(data_root)
+    root = None if all(x is not None for x in (sources, profiles, dists)) else resolve_data_root(data_root)
     settings = {k: cfg[k] for k in POOL_KEYS} | {
         "data_root": str(root), "sources": None if sources is None else sorted(s.key for s in sources)}
 
@@ -85,8 +71,7 @@ def pool_step(out_dir: Path, cfg: dict, data_root, sources, profiles, dists, say
         workers = min(2, os.cpu_count() or 1)
         srcs = sources or load_sources(tuple(cfg["libraries"]), root / "libraries", CLASSES, 1800.0, workers)
         atomic_write_text(tmp / "o_stars.csv", count_o_stars(srcs).to_csv(index=False))
-        t0 = time.time()
-        pack = simulate_pool(
+        t0, pack = time.time(), simulate_pool(
             tmp / "pool.h5", srcs, profiles or load_noise_profiles_from(root / "lamost", cfg["n_profiles"], 0, workers),
             dists or RealDistributions.from_params_csv(root / "lamost" / "dr10_params.csv"),
             o_draws_per_star=cfg["o_draws_per_star"], o_extra_draws_per_star=cfg["o_extra_draws_per_star"],
@@ -108,14 +93,10 @@ def gan_step(model: str, pool: Pool, pool_key: str, o_train: np.ndarray, cfg: di
     settings = {"model": model, "gan": g, "seed": seed, "pool": pool_key, "n_rows": len(o_train),
                 "training_groups": sorted({str(x) for x in groups})}
 
-    def build(tmp: Path) -> None:
-        gcfg = GanConfig(
-            model=model, out=str(tmp), iters=g["iters"], batch_size=g["batch_size"],
-            checkpoint_every=g["checkpoint_every"], seed=seed, noise_dim=g["noise_dim"],
-            generator_kwargs=dict(g[model]["generator_kwargs"]),
-            discriminator_kwargs=dict(g[model]["discriminator_kwargs"]),
-            class_name="O", class_names=list(CLASSES), device=device, progress=progress, n_plot=3)
-        # train_gan L2-normalises its input, so the pool's RAC-Net scale does not reach the GAN.
+    def build(tmp: Path) -> None:  # train_gan L2-normalises: the pool's RAC-Net scale goes
+        gcfg = GanConfig(model=model, out=str(tmp), seed=seed, class_name="O", class_names=list(CLASSES),
+                         device=device, progress=progress, n_plot=3, **{k: g[k] for k in GAN_KEYS},
+                         **{k: dict(v) for k, v in g[model].items()})
         train_gan(pool.flux[o_train], gcfg, groups=groups, wavelength=pool.pack.wavelength,
                   source="lcgan experiment pool")
 
@@ -136,8 +117,7 @@ def gan_eval_step(run: Path, pool: Pool, cfg: dict, seed: int, out_dir: Path) ->
         df = evaluate_checkpoints(list_checkpoints(run), pool.flux[o], pool.flux[f], pool.pack.groups[o],
                                   pool.pack.groups[f], n_generated=cfg["gan_eval_n"], seed=seed,
                                   out_dir=tmp, comparison_name="F")
-        errs = df["error"].fillna("").astype(str) if "error" in df else pd.Series(dtype=str)
-        if errs.ne("").any():  # not cached: the next call tries again
+        if "error" in df and (errs := df["error"].fillna("").astype(str)).ne("").any():  # not cached: retried
             raise RuntimeError(f"GAN evaluation of {run}: {'; '.join(errs[errs.ne('')])}")
 
     return pd.read_csv(step(out_dir / STEPS, "gan_eval", settings, build) / "gan_eval.csv")
@@ -171,13 +151,10 @@ def arm_pack(arm: str, pool: Pool, split, cfg: dict, seed: int, ckpt: Path | Non
 
 def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: Pool, pool_key: str, split, cfg: dict,
                     seed: int, device: str, out_dir: Path) -> dict:
-    """The result record of one (arm, seed) recogniser (step 'recogniser'), trained if new.
-
-    RAC-Net trains through `train.engine` on the arm's pack, train replicated to n_per_class rows
-    per class (`balance`); the held-out stars are the engine's val split, a monitor in
-    metrics.csv only: the model tested is the LAST epoch's (`TrainResult.model`), never the
-    engine's best-on-val copy, so no test information picks the model.
-    """
+    """The result record of one (arm, seed) recogniser (step 'recogniser'), trained if new: RAC-Net
+    trained by `train.engine` on the arm's pack, train replicated to n_per_class rows per class
+    (`balance`). The held-out stars are the engine's val split, a monitor in metrics.csv only: the
+    model tested is the LAST epoch's, never the best-on-val copy, so no test row picks the model."""
     import torch
 
     from ..datasets import Pack
@@ -195,10 +172,9 @@ def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: Pool, pool_key
         t0 = time.time()
         with tempfile.TemporaryDirectory(prefix="lcgan_arm_") as work:
             pack, n_aug = arm_pack(arm, pool, split, cfg, seed, ckpt, Path(work) / "arm.h5")
-            tcfg = TrainConfig(
-                data=str(pack), model="racnet", model_kwargs={"widths": r["widths"], "blocks": r["blocks"]},
-                epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=seed, device=device,
-                balance=cfg["n_per_class"], preload=True, out=str(Path(work) / "run"))
+            tcfg = TrainConfig(data=str(pack), model="racnet", model_kwargs={k: r[k] for k in ("widths", "blocks")},
+                               seed=seed, device=device, balance=cfg["n_per_class"], preload=True,
+                               out=str(Path(work) / "run"), **{k: r[k] for k in ("epochs", "batch_size", "lr")})
             model = train(tcfg, progress=False).model.eval()
             p = Pack(pack)  # training rows per class as the engine balanced them
             per_class = np.bincount(p.labels[split_indices(p, tcfg)["train"]], minlength=len(CLASSES))
@@ -228,65 +204,52 @@ def run_lcgan_protocol(out_dir: str | os.PathLike, profile: str = "quick", seeds
                        progress: bool = True, *, overrides: dict | None = None, sources=None,
                        profiles=None, dists=None, command: str | None = None) -> dict:
     """Run (or resume) the whole experiment into `out_dir`; returns {'table', 'gan_eval', 'runs',
-    'files', 'failures', 'seconds'}. `seeds` N runs seeds 0..N-1 (each re-splits the stars).
-
-    `overrides` (nested dict) changes profile settings; `sources` / `profiles` / `dists` replace
-    the library stars, noise profiles and RV/SNR pools read from `data_root` (tests).
-    """
+    'files', 'failures', 'seconds'}; seeds 0..seeds-1, each re-splits the stars. `overrides` (nested
+    dict) changes profile settings; `sources` / `profiles` / `dists` replace the library stars,
+    noise profiles and RV/SNR pools read from `data_root` (tests)."""
     import torch
 
     from .lcgan_report import write_outputs
 
-    cfg = resolve_profile(profile, overrides)
+    cfg, threads, t_start = resolve_profile(profile, overrides), torch.get_num_threads(), time.time()
     if seeds < 1:
         raise ConfigError("seeds must be >= 1")
-    threads = torch.get_num_threads()
-    if cfg["torch_threads"]:
-        torch.set_num_threads(int(cfg["torch_threads"]))
+    torch.set_num_threads(int(cfg["torch_threads"] or threads))
+    out, dev, say = Path(out_dir), str(resolve_device(device)), print if progress else (lambda *a: None)
+    results, gan_rows, failures, splits = [], [], [], []
+
+    def attempt(what: str, seed: int, fn, *args):  # a failure is recorded; the other steps still run
+        try:
+            return fn(*args)
+        except Exception as exc:
+            failures.append({"arm": what, "seed": seed, "error": f"{type(exc).__name__}: {exc}"})
+            say(f"seed {seed} {what}: failed {exc}")
+
     try:
-        t_start, out, dev = time.time(), Path(out_dir), str(resolve_device(device))
         out.mkdir(parents=True, exist_ok=True)
-        say = print if progress else (lambda *a, **k: None)
         pool_key, pool, o_counts = pool_step(out, cfg, data_root, sources, profiles, dists, say)
-        results, gan_rows, failures, splits = [], [], [], []
-        sweep_n = cfg["sweep_seeds"] if cfg["sweep_seeds"] is not None else seeds
-
-        def failed(arm: str, seed: int, exc: Exception) -> None:
-            failures.append({"arm": arm, "seed": seed, "error": f"{type(exc).__name__}: {exc}"})
-            say(f"seed {seed} {arm}: failed {exc}")
-
         for seed in range(seeds):
-            try:
-                split = split_stars(pool.pack, seed, cfg["test_fraction"])
-            except ConfigError as exc:
-                failures.append({"arm": "split", "seed": seed, "error": str(exc)})
+            if (split := attempt("split", seed, split_stars, pool.pack, seed, cfg["test_fraction"])) is None:
                 continue
             splits.append(split)
             atomic_write_text(out / "splits" / f"seed{seed}.json",
                               json.dumps({"train": split.train, "test": split.test}, indent=1))
             jobs: list[tuple[str, str, Path | None]] = [(a, a, None) for a in ("a_replication", "d_simulator")]
-            o_train = pool.rows(split.train["O"], cls="O")
             for arm, model in GAN_OF_ARM.items():
-                try:  # a failure is recorded and the other arms still run
-                    run = gan_step(model, pool, pool_key, o_train, cfg, seed, out, dev, progress)
-                    ckpts = list_checkpoints(run)
-                except Exception as exc:
-                    failed(f"gan_{model}", seed, exc)
+                o_train = pool.rows(split.train["O"], cls="O")
+                if (run := attempt(f"gan_{model}", seed, gan_step, model, pool, pool_key, o_train, cfg,
+                                   seed, out, dev, progress)) is None:
                     continue
-                try:
-                    gan_rows.append(gan_eval_step(run, pool, cfg, seed, out).assign(gan=model, seed=seed))
-                except Exception as exc:
-                    failed(f"gan_eval_{model}", seed, exc)
-                jobs.append((arm, arm, ckpts[-1]))
-                jobs += [(arm, f"sweep_{model}_{c.name}", c) for c in ckpts[:-1]] if seed < sweep_n else []
+                ev = attempt(f"gan_eval_{model}", seed, gan_eval_step, run, pool, cfg, seed, out)
+                gan_rows += [] if ev is None else [ev.assign(gan=model, seed=seed)]
+                ckpts = list_checkpoints(run)
+                sweep = seed < (seeds if cfg["sweep_seeds"] is None else cfg["sweep_seeds"])
+                jobs += [(arm, arm, c) for c in ckpts[-1:]] + [(arm, f"sweep_{model}_{c.name}", c) for c in ckpts[:-1] if sweep]
             for arm, name, ckpt in jobs:
-                try:
-                    res = recogniser_step(arm, name, ckpt, pool, pool_key, split, cfg, seed, dev, out)
-                except Exception as exc:
-                    failed(name, seed, exc)
-                    continue
-                say(f"seed {seed} {name}: acc {res['test_acc']:.3f}  O recall {res['O_recall']:.3f}")
-                results.append(res)
+                res = attempt(name, seed, recogniser_step, arm, name, ckpt, pool, pool_key, split, cfg, seed, dev, out)
+                if res is not None:
+                    say(f"seed {seed} {name}: acc {res['test_acc']:.3f}  O recall {res['O_recall']:.3f}")
+                    results.append(res)
         gan_eval = pd.concat(gan_rows, ignore_index=True) if gan_rows else pd.DataFrame()
         return write_outputs(out, cfg, profile if isinstance(profile, str) else "custom", seeds, results,
                              gan_eval, failures, splits, pool, o_counts, command, time.time() - t_start)

@@ -1,13 +1,8 @@
-"""Output files of the O-star recognition experiment (see lcgan.py), written atomically.
-
-The four arms go through `experiments.summary` as table3/table4 do (runs.csv, table.md/.csv,
-per_class.md/.csv with O recall, significance.md/.csv, confusion_<arm>.png/.csv, failures.csv).
-The study's own files:
-    recognisers.csv          every recogniser (arms and sweep checkpoints): accuracy, O recall, sizes
-    gan_eval_<gan>.csv       GAN-train / GAN-test per (checkpoint, seed); gan_eval.md: medians
-    fig_accuracy_vs_iteration.png  accuracy, O recall, GAN-train, GAN-test per checkpoint (Fig. 7)
-    source_counts.md         O stars per library, stars per class, the stars of each seed's split
-    report.md                settings, command, wall time and the tables above
+"""Output files of the O-star recognition experiment (lcgan.py), written atomically. The four arms
+go through `experiments.summary` as table3/table4 do (runs.csv, table.md, per_class.md with O
+recall, significance.md, confusion_<arm>.png, failures.csv); the study's own: recognisers.csv
+(every recogniser, sweep checkpoints too), gan_eval.csv and gan_eval.md (GAN-train /
+GAN-test per checkpoint), fig_accuracy_vs_iteration.png (Fig. 7), source_counts.md, report.md.
 """
 
 from __future__ import annotations
@@ -25,7 +20,6 @@ from .lcgan_data import CLASSES
 
 COLUMNS = ["run", "row", "gan", "iteration", "seed", "test_acc", "balanced_accuracy", "O_recall",
            "O_precision", "n_test", "n_train", "n_augment", "train_seconds"]
-GANS = ("lcgan", "sgan")
 
 
 def gan_eval_md(gan_eval: pd.DataFrame) -> str:
@@ -43,14 +37,13 @@ def _figure(path: Path, runs: pd.DataFrame, gan_eval: pd.DataFrame) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(16, 3.8))
-    FigureCanvasAgg(fig)
-    panels = [(runs, "test_acc", {a: runs.loc[runs["run"] == a, "test_acc"] for a in ("a_replication", "d_simulator")}),
-              (runs, "O_recall", {a: runs.loc[runs["run"] == a, "O_recall"] for a in ("a_replication", "d_simulator")})]
-    panels += [(gan_eval, m, {"real-vs-real": gan_eval.get("real_vs_real", pd.Series(dtype=float))})
-               for m in ("gan_train", "gan_test")]
+    FigureCanvasAgg(fig := Figure(figsize=(16, 3.8)))
+    panels = [(runs, m, {a: runs.loc[runs["run"] == a, m] for a in ("a_replication", "d_simulator")})
+              for m in ("test_acc", "O_recall")] + [
+        (gan_eval, m, {"real-vs-real": gan_eval.get("real_vs_real", pd.Series(dtype=float))})
+        for m in ("gan_train", "gan_test")]
     for ax, (df, metric, lines) in zip(fig.subplots(1, 4), panels, strict=True):
-        for gan in GANS:
+        for gan in ("lcgan", "sgan"):
             sub = df[df["gan"] == gan].dropna(subset=[metric]) if metric in df else pd.DataFrame()
             if len(sub):
                 q = sub.groupby("iteration")[metric].quantile([0.25, 0.5, 0.75]).unstack()
@@ -66,18 +59,17 @@ def _figure(path: Path, runs: pd.DataFrame, gan_eval: pd.DataFrame) -> None:
 
 
 def source_counts_md(o_counts: pd.DataFrame, splits: list, pool) -> str:
-    keys, first = np.unique(pool.pack.groups, return_index=True)
-    per_class = [int(np.sum(pool.pack.labels[first] == i)) for i in range(len(CLASSES))]
-    lines = ["# Source stars", "", "## Distinct O stars per library (simulated)", "",
-             markdown_table(o_counts, ".0f"), "", "## Distinct source stars per class in the pool", "",
-             markdown_table(pd.DataFrame([per_class], columns=list(CLASSES)), ".0f"), "",
-             "## Per seed split (stars; test stars are never seen by a GAN or a recogniser)", "",
-             "| seed | O train | O test | F/G/K train | F/G/K test | O test stars |", "|---|---|---|---|---|---|"]
-    for s in splits:
-        fgk = ["/".join(str(len(side[c])) for c in "FGK") for side in (s.train, s.test)]
-        lines.append(f"| {s.seed} | {len(s.train['O'])} | {len(s.test['O'])} | {fgk[0]} | {fgk[1]} | "
-                     f"{', '.join(s.test['O'])} |")
-    return "\n".join(lines) + "\n"
+    first = np.unique(pool.pack.groups, return_index=True)[1]
+    per_class = pd.DataFrame([np.bincount(pool.pack.labels[first], minlength=len(CLASSES))], columns=list(CLASSES))
+    lines = [f"| {s.seed} | {len(s.train['O'])} | {len(s.test['O'])} | "
+             + " | ".join("/".join(str(len(side[c])) for c in "FGK") for side in (s.train, s.test))
+             + f" | {', '.join(s.test['O'])} |" for s in splits]
+    return "\n".join([
+        "# Source stars", "", "## Distinct O stars per library (simulated)", "", markdown_table(o_counts, ".0f"),
+        "", "## Distinct source stars per class in the pool", "", markdown_table(per_class, ".0f"), "",
+        "## Per seed split (stars; test stars are never seen by a GAN or a recogniser)", "",
+        "| seed | O train | O test | F/G/K train | F/G/K test | O test stars |", "|---|---|---|---|---|---|",
+        *lines]) + "\n"
 
 
 def write_outputs(out: Path, cfg: dict, profile: str, seeds: int, results: list[dict],
@@ -87,28 +79,21 @@ def write_outputs(out: Path, cfg: dict, profile: str, seeds: int, results: list[
     from .protocols import load_protocol
     from .summary import write_summary
 
-    proto = load_protocol("lcgan")
     shared = write_summary(
-        proto, [r for r in results if r["run"] == r["row"]], [
-            {"row": f["arm"], "seed": f["seed"], "error": f["error"]} for f in failures],
-        out, profile=profile, data=f"simulated pool ({len(pool.pack)} spectra)",
-        seeds=list(range(seeds)), command=command or "(library call)", rows=list(proto.rows))
-    files = {**shared["files"], **{k: out / k for k in (
-        "recognisers.csv", "gan_eval.md", "fig_accuracy_vs_iteration.png", "source_counts.md", "report.md")}}
-    runs = pd.DataFrame(results, columns=COLUMNS)
+        proto := load_protocol("lcgan"), [r for r in results if r["run"] == r["row"]],
+        [{"row": f["arm"], "seed": f["seed"], "error": f["error"]} for f in failures], out, profile=profile,
+        data=f"simulated pool ({len(pool.pack)} spectra)", seeds=list(range(seeds)),
+        command=command or "(library call)", rows=list(proto.rows))
+    files = {**shared["files"], **{k: out / k for k in ("recognisers.csv", "gan_eval.csv", "gan_eval.md",
+                                                        "fig_accuracy_vs_iteration.png", "source_counts.md", "report.md")}}
+    runs, gan_md = pd.DataFrame(results, columns=COLUMNS), gan_eval_md(gan_eval)
     atomic_write_text(files["recognisers.csv"], runs.to_csv(index=False))
-    for gan in GANS:
-        files[f"gan_eval_{gan}"] = out / f"gan_eval_{gan}.csv"
-        sub = gan_eval[gan_eval["gan"] == gan] if len(gan_eval) else pd.DataFrame()
-        atomic_write_text(files[f"gan_eval_{gan}"], sub.to_csv(index=False))
-    gan_md = gan_eval_md(gan_eval)
+    atomic_write_text(files["gan_eval.csv"], gan_eval.to_csv(index=False))
     atomic_write_text(files["gan_eval.md"], f"# GAN-train / GAN-test (O vs F, NuSVC rbf; median "
                       f"(min-max) over seeds)\n\n{gan_md}\n")
     _figure(files["fig_accuracy_vs_iteration.png"], runs, gan_eval)
-    counts_md = source_counts_md(o_counts, splits, pool)
-    atomic_write_text(files["source_counts.md"], counts_md)
-    pc = shared["per_class"]
-    o_recall = pc[pc["class"] == "O"][["row", "recall", "recall_std", "precision", "n_runs"]]
+    atomic_write_text(files["source_counts.md"], counts_md := source_counts_md(o_counts, splits, pool))
+    o_recall = (pc := shared["per_class"])[pc["class"] == "O"][["row", "recall", "recall_std", "precision", "n_runs"]]
     atomic_write_text(files["report.md"], "\n".join([
         "# O-star recognition with GAN augmentation (Yang et al. 2021), held-out source stars", "",
         f"- profile `{profile}`, seeds {seeds}, wall time of this call {seconds:.0f} s (reused steps cost nothing)",
