@@ -63,7 +63,8 @@ def pool_step(out_dir: Path, cfg: dict, data_root, sources, profiles, dists, say
     """(step key, the simulated pool pack, O source-star counts) of step 'pool'."""
     root = None if all(x is not None for x in (sources, profiles, dists)) else resolve_data_root(data_root)
     settings = {k: cfg[k] for k in POOL_KEYS} | {
-        "data_root": str(root), "sources": None if sources is None else sorted(s.key for s in sources)}
+        "data_root": str(root), "sources": None if sources is None else sorted(s.key for s in sources),
+        "layout": "pack"}  # pool.h5 at RAC-Net's scale; folders of the old pool.npz are never reused
 
     def build(tmp: Path) -> None:
         from ..simulate import RealDistributions, load_noise_profiles_from, load_sources
@@ -131,8 +132,7 @@ def arm_pack(arm: str, pool: Pool, split, cfg: dict, seed: int, ckpt: Path | Non
 
     train, test = pool.rows(split.train_groups()), pool.rows(split.test_groups())
     n = 0 if arm == "a_replication" else max(cfg["n_per_class"] - len(pool.rows(split.train["O"], cls="O")), 0)
-    kw: dict = {"source": "none", "kind": "none"}
-    rows = np.zeros((0, pool.pack.n_pix), np.float32)
+    rows, kw = np.zeros((0, pool.pack.n_pix), np.float32), {"source": "none", "kind": "none"}
     if n and arm == "d_simulator":
         extra = pool.rows(split.train["O"], "extra", "O")
         if len(extra) == 0:
