@@ -125,7 +125,7 @@ def augment_cmd(
     except SpectypeError as e:
         fail(e)
     typer.echo(f"wrote {path}: {data} plus {n} generated {class_name} spectra in train "
-               f"(val/test unchanged); train on it with `spectype train data={path}`")
+               f"(val/test unchanged); train on it with `spectype train --data {path}`")
 
 
 @gan_app.command("evaluate")
