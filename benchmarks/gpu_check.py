@@ -109,7 +109,8 @@ def lcgan_seed(out: Path, device: str, profile: str, data_root, inputs: dict | N
     extra = {k: v for k, v in (inputs or {}).items() if k != "overrides"}
     res = run_lcgan_protocol(out, profile, seeds=1, data_root=data_root, device=device,
                              progress=False, overrides=overrides, command="benchmarks.gpu_check", **extra)
-    table = res["table"][["arm", "n_seeds", "accuracy_median", "O_recall_median"]]
+    runs = res["runs"]
+    table = runs[runs["run"] == runs["row"]][["row", "seed", "test_acc", "O_recall"]]
     return {"table": table.to_dict(orient="records"), "failures": res["failures"]}
 
 

@@ -38,6 +38,6 @@ def test_dry_run_runs_every_part(tmp_path):
     assert set(parts["throughput"]) >= {"classify_cnn1d_compact", "classify_mm_all_32px"}
     assert set(parts["table4"]["rows"]) == {"mm_1d"}  # one cheap row: the runner is tested elsewhere
     assert parts["table4"]["rows"]["mm_1d"]["s_per_epoch"] > 0
-    assert [r["n_seeds"] for r in parts["lcgan"]["table"]] == [1, 1, 1, 1]
+    assert [r["row"] for r in parts["lcgan"]["table"]] == ["a_replication", "d_simulator", "b_lcgan", "c_sgan"]
     saved = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert saved["dry_run"] and (tmp_path / "out" / "summary.md").read_text().startswith("# gpu-check")

@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spectype.datasets import Pack, write_pack
+from spectype.datasets.augment import read_kind
 from spectype.errors import ConfigError
-from spectype.experiments.lcgan import resolve_profile, run_lcgan_protocol
-from spectype.experiments.lcgan_data import CLASSES, bin_flux, rows_of, simulate_pool, split_stars
+from spectype.experiments.lcgan import arm_pack, resolve_profile, run_lcgan_protocol
+from spectype.experiments.lcgan_data import CLASSES, Pool, bin_flux, simulate_pool, split_stars
 from spectype.labels import parse_label
 from spectype.simulate import CumulativeSpectrum, NoiseProfile, RealDistributions, lamost_full_grid
 from spectype.simulate.sources import SourceStar
@@ -98,27 +100,32 @@ def test_bin_flux_averages_adjacent_pixels():
     assert bin_flux(x, 1) is x
 
 
-def test_star_splits_share_no_source_star(inputs):
+def test_pool_pack_splits_share_no_source_star_and_arms_add_train_rows_only(inputs, tmp_path):
     sources, profiles, dists = inputs
-    pool = simulate_pool(
-        sources,
-        profiles,
-        dists,
-        o_draws_per_star=3,
-        o_extra_draws_per_star=2,
-        other_per_class=10,
-        bin_pixels=20,
-    )
-    assert np.allclose(np.linalg.norm(pool.flux, axis=1), 1.0, atol=1e-4)  # eq. 1
+    simulate_pool(tmp_path / "pool.h5", sources, profiles, dists, o_draws_per_star=3,
+                  o_extra_draws_per_star=2, other_per_class=10, bin_pixels=20)
+    pool = Pool.read(tmp_path / "pool.h5")
+    # eq. 1, then RAC-Net's input scale sqrt(n_pix), recorded as the pack's flux_scale
+    assert pool.pack.params["flux_scale"] == pytest.approx(np.sqrt(pool.pack.n_pix))
+    assert np.allclose(np.linalg.norm(pool.flux, axis=1), np.sqrt(pool.pack.n_pix), rtol=1e-4)
+    assert set(pool.kind) == {"base", "extra"}
     for seed in range(4):
-        s = split_stars(pool, seed, 0.34)
+        s = split_stars(pool.pack, seed, 0.34)
         assert not s.train_groups() & s.test_groups()
-        train_rows = np.concatenate([rows_of(pool, s.train_groups(), k) for k in ("base", "extra")])
-        test_rows = rows_of(pool, s.test_groups(), "base")
-        assert not set(pool.group[train_rows]) & set(pool.group[test_rows])
         assert all(s.test[c] for c in CLASSES)
     # different seeds hold out different O stars
-    assert len({tuple(split_stars(pool, k, 0.34).test["O"]) for k in range(6)}) > 1
+    assert len({tuple(split_stars(pool.pack, k, 0.34).test["O"]) for k in range(6)}) > 1
+
+    cfg = {"n_per_class": 40}
+    path, n = arm_pack("d_simulator", pool, s, cfg, 0, None, tmp_path / "arm.h5")
+    arm, test = Pack(path), pool.rows(s.test_groups())
+    assert n == 40 - len(pool.rows(s.train["O"], cls="O")) > 0 and len(arm) == len(pool.pack) + n
+    added = np.arange(len(pool.pack), len(arm))
+    assert set(added) <= set(arm.indices("train")) and list(read_kind(path)[added]) == ["extra"] * n
+    assert set(arm.groups[added]) <= set(s.train["O"])  # extra simulations of train-split O stars
+    for split in ("val", "test"):
+        assert np.array_equal(arm.indices(split), test)
+    assert not set(arm.groups[arm.indices("train")]) & s.test_groups()
 
 
 def test_unknown_setting_is_refused():
@@ -149,24 +156,11 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
     )
     res = run_lcgan_protocol(tmp_path, "quick", **kw)
     assert not res["failures"], res["failures"]
-    for name in (
-        "table.md",
-        "table.csv",
-        "gan_eval_lcgan.md",
-        "gan_eval_sgan.csv",
-        "runs.csv",
-        "arm_runs.csv",
-        "significance.md",
-        "sweep.csv",
-        "fig_accuracy_vs_iteration.png",
-        "fig_gan_eval_vs_iteration.png",
-        "source_counts.md",
-        "report.md",
-    ):
+    for name in ("table.md", "table.csv", "gan_eval.csv", "gan_eval.md",
+                 "runs.csv", "recognisers.csv", "significance.md", "per_class.md",
+                 "fig_accuracy_vs_iteration.png", "source_counts.md", "report.md"):
         assert (tmp_path / name).stat().st_size > 0, name
-    table = pd.read_csv(tmp_path / "arms.csv")
-    assert list(table["n_seeds"]) == [2, 2, 2, 2]
-    # The four arms also go through experiments.summary, as table3/table4 do.
+    # The four arms go through experiments.summary, as table3/table4 do.
     shared = pd.read_csv(tmp_path / "table.csv")
     assert list(shared["row"]) == ["a_replication", "b_lcgan", "c_sgan", "d_simulator"]
     assert list(shared["n_runs"]) == [2, 2, 2, 2] and shared["mean_acc"].between(0, 1).all()
@@ -175,20 +169,16 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
     assert len(sig) == 6  # every pair of the four arms
     pc = pd.read_csv(tmp_path / "per_class.csv")
     assert set(pc["class"]) == set(CLASSES) and pc["f1"].between(0, 1).all()
-    assert (
-        table["accuracy_median"].between(0, 1).all()
-        and table["O_recall_median"].between(0, 1).all()
-    )
+    runs = pd.read_csv(tmp_path / "recognisers.csv")
+    assert runs["O_recall"].between(0, 1).all() and runs["test_acc"].between(0, 1).all()
     # sweep: both GANs at iterations 2 and 4, for both seeds
-    sweep = pd.read_csv(tmp_path / "sweep.csv")
+    sweep = runs[runs["gan"].notna()]
     assert sorted(set(zip(sweep["gan"], sweep["iteration"], strict=True))) == [
-        ("lcgan", 2),
-        ("lcgan", 4),
-        ("sgan", 2),
-        ("sgan", 4),
-    ]
-    ge = pd.read_csv(tmp_path / "gan_eval_lcgan.csv")
-    assert len(ge) == 4 and ge["gan_train"].between(0, 1).all()
+        ("lcgan", 2), ("lcgan", 4), ("sgan", 2), ("sgan", 4)]
+    assert len(sweep) == 8
+    ge = pd.read_csv(tmp_path / "gan_eval.csv")
+    assert len(ge) == 8 and ge["gan_train"].between(0, 1).all()  # 2 GANs x 2 checkpoints x 2 seeds
+    assert "| lcgan | 4 |" in (tmp_path / "gan_eval.md").read_text()
 
     # No test star was seen by a GAN (checkpoint training_groups) or a recogniser (split).
     runs_dir = {m: sorted((tmp_path / "steps" / f"gan_{m}").iterdir()) for m in ("lcgan", "sgan")}
@@ -203,7 +193,6 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
             assert set(cfg["training_groups"]) <= set(split["train"]["O"])
 
     # Arms differ only in the O augmentation: the same training size per class.
-    runs = pd.read_csv(tmp_path / "arm_runs.csv")
     assert (runs["n_train"] == 4 * TINY["n_per_class"]).all()
     assert (runs.loc[runs["run"] == "a_replication", "n_augment"] == 0).all()
     assert (runs.loc[runs["run"] == "d_simulator", "n_augment"] > 0).all()
@@ -225,16 +214,17 @@ def _settings(folder):
     return json.loads((folder / "settings.json").read_text())
 
 
-def test_split_stars_assigns_a_two_class_star_by_its_majority():
-    from spectype.experiments.lcgan_data import SpectrumPool
-
+def test_split_stars_assigns_a_two_class_star_by_its_majority(tmp_path):
     # Star "mix" has one O row (listed first) and two F rows: it belongs with F. Every class
     # needs a few stars of its own for the split to run.
     groups = ["mix", "mix", "mix"] + [f"{c}{i}" for c in "ofgk" for i in range(6)]
     labels = [0, 1, 1] + [k for k in range(4) for _ in range(6)]
     n = len(groups)
-    pool = SpectrumPool(np.zeros((n, 4), np.float32), np.array(labels), np.array(groups),
-                        np.array(["base"] * n), np.arange(4.0))
-    s = split_stars(pool, 0, 0.34)
+    path = write_pack(tmp_path / "p.h5", np.zeros((n, 4)), wavelength=np.arange(4.0),
+                      labels=np.array(labels), class_names=list(CLASSES),
+                      indices={s: np.zeros(0, np.int64) for s in ("train", "val", "test")},
+                      ids=groups, paths=groups, groups=groups, index=np.arange(n),
+                      codes=np.zeros(n), snr_i=np.zeros(n), params={})
+    s = split_stars(Pack(path), 0, 0.34)
     assert "mix" in s.train["F"] + s.test["F"]
     assert all("mix" not in s.train[c] + s.test[c] for c in ("O", "G", "K"))

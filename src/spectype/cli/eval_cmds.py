@@ -95,7 +95,7 @@ def _reproduce_lcgan(data, seeds, profile, out, device, progress) -> None:
                                  progress=progress, command=" ".join(sys.argv))
     except SpectypeError as exc:
         fail(str(exc))
-    typer.echo(f"table: {res['files']['table_md']} (report.md, gan_eval_*.md and figures beside it)")
+    typer.echo(f"table: {res['files']['table_md']} (report.md, gan_eval.md and the figure beside it)")
     if res["failures"]:
         typer.secho(f"{len(res['failures'])} run(s) failed; see {out}/failures.csv", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(code=2)

@@ -106,6 +106,28 @@ def sample_cmd(
     typer.echo(f"wrote {n} generated spectra to {path}")
 
 
+@gan_app.command("augment")
+def augment_cmd(
+    data: Path = typer.Option(..., "--data", help="Packed dataset (HDF5) to augment."),
+    model: Path = typer.Option(
+        ..., "--model", help="Checkpoint folder of a GAN of that class, e.g. RUN/checkpoints/iter_002000."
+    ),
+    class_name: str = typer.Option(..., "--class", help="Class the GAN generates, e.g. O."),
+    n: int = typer.Option(..., "-n", help="Generated spectra to add to the train split."),
+    out: Path = opt.output(help="The new, augmented pack (HDF5)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the generator's noise."),
+) -> None:
+    """Write a new pack with n generated spectra of a class added to its train split only."""
+    from ..gan import augment_with_samples
+
+    try:
+        path = augment_with_samples(data, model, class_name, n, out, seed)
+    except SpectypeError as e:
+        fail(e)
+    typer.echo(f"wrote {path}: {data} plus {n} generated {class_name} spectra in train "
+               f"(val/test unchanged); train on it with `spectype train --data {path}`")
+
+
 @gan_app.command("evaluate")
 def evaluate_cmd(
     run: Path = typer.Option(..., "--run", help="Run folder written by `spectype gan train`."),

@@ -6,9 +6,10 @@ Training is in `spectype.train.gan` (beside the classifier's loop); networks in 
 from ..preprocess import l2_normalise
 from .data import ClassRows, read_class
 from .evaluate import evaluate_checkpoints, gan_train_test
-from .sample import load_generator, sample, sample_to_file, write_generated
+from .sample import augment_with_samples, load_generator, sample, sample_to_file, write_generated
 
 __all__ = [
+    "augment_with_samples",
     "ClassRows",
     "evaluate_checkpoints",
     "gan_train_test",

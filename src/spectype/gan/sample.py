@@ -76,3 +76,31 @@ def sample_to_file(
     g = load_generator(model_dir)
     flux = sample(g, n, seed)
     return write_generated(out, flux, g.spectype_config, str(Path(model_dir).resolve()))
+
+
+def augment_with_samples(
+    pack: str | os.PathLike, model_dir: str | os.PathLike, class_name: str, n: int,
+    out: str | os.PathLike, seed: int = 0,
+) -> Path:
+    """A new pack: `pack` plus n samples of the checkpoint's class in its train split only
+    (`datasets.augment.augment_pack`; val/test unchanged). The checkpoint must be a GAN of
+    `class_name` on the pack's wavelength grid."""
+    from ..datasets import Pack
+    from ..datasets.augment import augment_pack
+    from ..errors import ConfigError
+
+    if n < 1:
+        raise ConfigError(f"-n must be >= 1 (spectra to add), got {n}")
+    src = Pack(pack)
+    g = load_generator(model_dir)
+    cfg = g.spectype_config
+    if cfg.get("class_name") != class_name:
+        raise ConfigError(f"{model_dir}: a GAN of class {cfg.get('class_name')!r}, not "
+                          f"{class_name!r}; pass a checkpoint trained on {class_name} spectra")
+    wave = cfg.get("wavelength")
+    if wave is not None and (len(wave) != src.n_pix or not np.allclose(wave, src.wavelength)):
+        raise ConfigError(f"{model_dir}: its wavelength grid ({len(wave)} px) is not that of "
+                          f"{src.path} ({src.n_pix} px); train the GAN on this pack")
+    source = str(Path(model_dir).resolve())
+    note = {"seed": seed, "iteration": int(cfg.get("iteration", -1)), "gan": cfg.get("gan")}
+    return augment_pack(src, out, class_name, sample(g, n, seed), source=source, note=note)
