@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from ..errors import ConfigError, SpectypeError
+from ..errors import SpectypeError
 from . import _options as opt
 from ._errors import fail
 
@@ -15,18 +14,6 @@ gan_app = typer.Typer(
     help="GAN augmentation of rare classes (LCGAN, SGAN baseline).", no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def _json_option(flag: str, text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{flag} must be a JSON object, got {text!r} ({e})") from e
-    if not isinstance(value, dict):
-        raise ConfigError(
-            f"{flag} must be a JSON object such as '{{\"channels\": [8, 4]}}', got {text!r}"
-        )
-    return value
 
 
 @gan_app.command("train")
@@ -58,8 +45,8 @@ def train_cmd(
 
     try:
         g_kw, d_kw = (
-            _json_option("--generator-kwargs", generator_kwargs),
-            _json_option("--discriminator-kwargs", discriminator_kwargs),
+            opt.json_object("--generator-kwargs", generator_kwargs),
+            opt.json_object("--discriminator-kwargs", discriminator_kwargs),
         )
         rows = read_class(data, class_name, None if split == "all" else split)
         cfg = GanConfig(
