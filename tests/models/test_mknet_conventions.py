@@ -127,3 +127,5 @@ def test_benchmark_method_mknet_conv_predicts_each_row_in_its_own_convention():
     lib = conventions_of(test).numpy() == 1
     assert np.allclose(own["logits"][~lib], survey["logits"][~lib], atol=1e-5)
     assert not np.allclose(own["logits"][lib], survey["logits"][lib])
+    # every row in the survey convention, as a user's spectrum is
+    assert np.allclose(meth.predict(test, convention="survey").proba, softmax(survey["logits"], axis=1), atol=1e-5)

@@ -123,14 +123,18 @@ class MKNetMethod:
         self.model, self.history = train_mknet(train, val, self.cfg, progress=self.progress)
         return self
 
-    def predict(self, test: LabelledSet) -> MethodOutput:
+    def predict(self, test: LabelledSet, convention: str = "own") -> MethodOutput:
+        """convention (models built with conventions): "own" predicts each row in its release's
+        convention; "survey" / "library" every row in that one."""
         from scipy.special import softmax
 
         from ..models.mknet import LUM_CLASSES
         from ..train.mknet import _tensors, conventions_of, predict_heads
 
         x = _tensors(test, list(CLASSES))[0]
-        h = predict_heads(self.model, x, convention=conventions_of(test) if self.model.conventions else None)
+        if convention == "own":
+            convention = conventions_of(test) if self.model.conventions else None
+        h = predict_heads(self.model, x, convention=convention)
         lum = np.array([LUM_CLASSES[i] for i in h["lum_logits"].argmax(1)], dtype=object)
         ood = h["ood_distance"] > float(self.model.ood_threshold)
         return MethodOutput(softmax(h["logits"], axis=1), h["code"], h["code_err"], lum, ood)

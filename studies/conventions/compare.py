@@ -1,0 +1,63 @@
+"""MKNet with and without the label-convention input, from `spectype benchmark accuracy` runs.
+
+    python -m studies.conventions.compare RUN_FOLDER [RUN_FOLDER ...]
+
+Prints, per method: real accuracy per split, held-out real / DR10, cross-release DR10, F
+recall, F9 and G0 accuracy, |code err| <= 2, ECE (held-out real) and library accuracy, and the
+paired per-split difference of `mknet_conv` over `mknet` (docs/accuracy.md, issue #10).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from spectype.benchmark.report import _ece, _kind, subtype_agreement
+
+
+def _acc(d: pd.DataFrame) -> float:
+    return float((d.pred_class == d.true_class).mean()) if len(d) else np.nan
+
+
+def summarise(pred: pd.DataFrame) -> pd.DataFrame:
+    pred = pred.assign(kind=_kind(pred.release))
+    real = pred[pred.kind == "real"]
+    held = real[real.split == "heldout"]
+    lib = pred[(pred.split == "heldout") & (pred.kind != "real")]
+    rows = {}
+    for m, d in held.groupby("method"):
+        r = {f: _acc(real[(real.method == m) & (real.fold == f)]) for f in sorted(real.fold.unique())}
+        r["heldout real"] = _acc(d)
+        r["heldout DR10"] = _acc(d[d.release == "DR10"])
+        r["F recall"] = _acc(d[d.true_class == "F"])
+        r["F9"] = _acc(d[d.true_code == 39])
+        r["G0"] = _acc(d[d.true_code == 40])
+        r["code<=2"] = subtype_agreement(d).get("within2", np.nan)
+        r["ECE"] = _ece(d)
+        for kind in ("sim", "native"):
+            r[kind] = _acc(lib[(lib.method == m) & (lib.kind == kind)])
+        for c in ("O", "B"):
+            r[f"{c} lib recall"] = _acc(lib[(lib.method == m) & (lib.true_class == c)])
+        rows[m] = r
+    return pd.DataFrame(rows).T
+
+
+def main(runs: list[str]) -> None:
+    pred = pd.concat([pd.read_parquet(f"{r}/predictions.parquet") for r in runs], ignore_index=True)
+    t = summarise(pred)
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
+        print(t.round(3).T.to_string())
+    if {"mknet", "mknet_conv"} <= set(t.index):
+        folds = [c for c in t.columns if "/" in c]
+        diff = t.loc["mknet_conv", folds] - t.loc["mknet", folds]
+        print("\nmknet_conv - mknet per split (points):", " ".join(f"{f} {100 * v:+.1f}" for f, v in diff.items()))
+        held = [f for f in folds if f.startswith("heldout/")]
+        d = diff[held].astype(float)
+        print(f"held-out folds: mean {100 * d.mean():+.1f}, sd {100 * d.std(ddof=1):.1f}, "
+              f"wins {(d > 0).sum()}/{len(d)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
