@@ -49,14 +49,13 @@ def main(runs: list[str]) -> None:
     t = summarise(pred)
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(t.round(3).T.to_string())
-    if {"mknet", "mknet_conv"} <= set(t.index):
-        folds = [c for c in t.columns if "/" in c]
-        diff = t.loc["mknet_conv", folds] - t.loc["mknet", folds]
-        print("\nmknet_conv - mknet per split (points):", " ".join(f"{f} {100 * v:+.1f}" for f, v in diff.items()))
-        held = [f for f in folds if f.startswith("heldout/")]
+    folds = [c for c in t.columns if "/" in c]
+    held = [f for f in folds if f.startswith("heldout/")]
+    for m in [m for m in t.index if m.startswith("mknet_conv") and "mknet" in t.index]:
+        diff = t.loc[m, folds] - t.loc["mknet", folds]
         d = diff[held].astype(float)
-        print(f"held-out folds: mean {100 * d.mean():+.1f}, sd {100 * d.std(ddof=1):.1f}, "
-              f"wins {(d > 0).sum()}/{len(d)}")
+        print(f"\n{m} - mknet per split (points):", " ".join(f"{f} {100 * v:+.1f}" for f, v in diff.items()))
+        print(f"held-out folds: mean {100 * d.mean():+.1f}, sd {100 * d.std(ddof=1):.1f}, wins {(d > 0).sum()}/{len(d)}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,13 @@ from spectype.models.mknet import CONVENTIONS, convention_of
 from spectype.models.registry import create_model
 from spectype.models.release import load_model, save_model
 from spectype.train.augment import AugmentConfig
-from spectype.train.mknet import MKNetConfig, conventions_of, predict_heads, train_mknet
+from spectype.train.mknet import (
+    MKNetConfig,
+    conventions_of,
+    predict_heads,
+    train_mknet,
+    unseen_by_survey,
+)
 
 L = 256
 TINY = {"channels": (4, 8), "kernels": (5, 3), "pool_strides": (4, 4), "hidden": 16, "fine": True, "continuum": 21}
@@ -97,6 +103,20 @@ def test_convention_model_trains_and_round_trips_through_a_folder(tmp_path):
         a, b = predict_heads(model, x, convention=conv), predict_heads(loaded, x, convention=conv)
         assert np.allclose(a["logits"], b["logits"], atol=1e-5)
         assert np.allclose(a["code"], b["code"], atol=1e-4)
+
+
+def test_library_rows_of_classes_the_survey_never_labels_are_shared():
+    y = torch.tensor([1, 2, 2, 3, 1, 7])  # B, A, A, F, B, C
+    conv = torch.tensor([1, 0, 1, 0, 0, 1])
+    # the library A is disputed (the survey labels A); the library C is not; the first B is
+    # not shared because a survey row is B
+    assert unseen_by_survey(y, conv).tolist() == [False, False, False, False, False, True]
+    train, val = _set(6, 0), _set(2, 1)
+    train.cls[1::2] = "B"  # the library rows are all of a class the survey rows lack
+    cfg = MKNetConfig(epochs=1, batch_size=8, augment=AugmentConfig(p=0.0), share_unseen=True,
+                      model_kwargs={**TINY, "conventions": 2})
+    model, hist = train_mknet(train, val, cfg)
+    assert np.isfinite(hist[0]["loss"]) and float(model.film.weight[0].abs().sum()) > 0
 
 
 def test_old_folder_without_the_key_still_loads(tmp_path):

@@ -41,6 +41,10 @@ class MKNetConfig:
     fine_weight: float = 0.5  # subtype cross-entropy, for models built with fine=True
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
+    # With conventions: library rows of a class no survey training row has (O, B, C here) are
+    # fitted in a convention drawn at random each time, so the survey map still knows those
+    # classes (the survey cannot disagree about a class it never labels).
+    share_unseen: bool = False
     seed: int = 0
     # The benchmark's pick (docs/accuracy.md): subtype head + pseudo-continuum channel.
     # {"conventions": 2} adds the survey/library label-convention input (off: docs/accuracy.md).
@@ -60,6 +64,11 @@ def _tensors(data, classes):
 def conventions_of(data) -> torch.Tensor:
     """(N,) CONVENTIONS index of each row of a LabelledSet, from its release."""
     return torch.tensor([convention_of(r) for r in data.release], dtype=torch.long)
+
+
+def unseen_by_survey(y: torch.Tensor, conv: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: library rows whose class no survey row has (MKNetConfig.share_unseen)."""
+    return (conv == 1) & ~torch.isin(y, y[conv == 0].unique())
 
 
 def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
@@ -156,6 +165,7 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
     # Each row is fitted (and validated) in its own label convention; a model without
     # conventions gets None, its only (survey) map.
     conv, conv_v = (conventions_of(train), conventions_of(val)) if model.conventions else (None, None)
+    shared = unseen_by_survey(y, conv) if conv is not None and cfg.share_unseen else None
     counts = torch.bincount(y, minlength=len(classes)).double().clamp_min(1)
     w = counts[y] ** -cfg.balance_power
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -172,7 +182,10 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
             if len(b) < 2:  # BatchNorm needs two
                 continue
             xb = aug(x[b], ivar[b], gen)
-            out = model.heads(xb, None if conv is None else conv[b])
+            cb = None if conv is None else conv[b]
+            if shared is not None and bool(shared[b].any()):
+                cb = torch.where(shared[b], torch.randint(0, 2, (len(b),), generator=gen), cb)
+            out = model.heads(xb, cb)
             loss = _loss(out, y[b], code[b], lum[b], cfg)
             opt.zero_grad()
             loss.backward()
@@ -195,4 +208,4 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
     return model, history
 
 
-__all__ = ["LUM_CLASSES", "MKNetConfig", "conventions_of", "fit_temperature", "predict_heads", "train_mknet"]
+__all__ = ["LUM_CLASSES", "MKNetConfig", "conventions_of", "unseen_by_survey", "fit_temperature", "predict_heads", "train_mknet"]
