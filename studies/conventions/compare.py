@@ -1,10 +1,14 @@
 """MKNet with and without the label-convention input, from `spectype benchmark accuracy` runs.
 
     python -m studies.conventions.compare RUN_FOLDER [RUN_FOLDER ...]
+    python -m studies.conventions.compare --seeds RUN_SEED0 RUN_SEED1 ...
+
 
 Prints, per method: real accuracy per split, held-out real / DR10, cross-release DR10, F
 recall, F9 and G0 accuracy, |code err| <= 2, ECE (held-out real) and library accuracy, and the
 paired per-split difference of `mknet_conv` over `mknet` (docs/accuracy.md, issue #10).
+With --seeds each folder is one training seed of the same splits: the headline columns per
+seed, their mean, and the seed ensemble (mean of the seeds' probabilities).
 """
 
 from __future__ import annotations
@@ -58,5 +62,30 @@ def main(runs: list[str]) -> None:
         print(f"held-out folds: mean {100 * d.mean():+.1f}, sd {100 * d.std(ddof=1):.1f}, wins {(d > 0).sum()}/{len(d)}")
 
 
+HEADLINE = ["heldout real", "heldout DR10", "xrel/DR10", "F recall", "F9", "G0", "code<=2", "ECE", "sim", "native", "B lib recall"]
+
+
+def seeds(runs: list[str]) -> None:
+    preds = [pd.read_parquet(f"{r}/predictions.parquet") for r in runs]
+    tables = [summarise(p)[HEADLINE] for p in preds]
+    for r, t in zip(runs, tables, strict=True):
+        print(f"\n{r}\n{t.round(3).to_string()}")
+    common = sorted(set.intersection(*(set(t.index) for t in tables)))
+    print("\nmean over seeds\n" + (sum(t.loc[common] for t in tables) / len(tables)).round(3).to_string())
+    # Seed ensemble: each method's class probabilities averaged over the seeds, row by row.
+    prob = [c for c in preds[0].columns if c.startswith("prob_")]
+    key = ["fold", "method", "row"]
+    base = preds[0][preds[0].method.isin(common)].set_index(key).sort_index()
+    mean = sum(p[p.method.isin(common)].set_index(key).sort_index()[prob] for p in preds) / len(preds)
+    ens = base.assign(**{c: mean[c] for c in prob})
+    ens["pred_class"] = [c[5:] for c in ens[prob].idxmax(axis=1)]
+    ens["pred_prob"] = ens[prob].max(axis=1)
+    ens["pred_code"] = np.nan  # the codes are not averaged
+    print("\nseed ensemble\n" + summarise(ens.reset_index())[HEADLINE].round(3).to_string())
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1] == "--seeds":
+        seeds(sys.argv[2:])
+    else:
+        main(sys.argv[1:])
