@@ -10,6 +10,8 @@ A method is built by name, `fit(train, val)` on LabelledSets and `predict(test)`
 - `template`: chi2 fit of the Kesseli templates (spectype.methods.template_match), temperature
   fitted on the validation rows: a PyHammer-like peer;
 - `mknet`: the multitask CNN (models/mknet.py), trained with augmentation, calibrated on val;
+- `mknet_conv`: the same with the label-convention input (survey vs library rows; each test
+  row is predicted in its own convention, so real spectra get the survey one, as users do);
 - `ensemble`: mean of mknet's, logreg's and pca_svm's probabilities (each fitted once per split);
 - `zoo:<model>`: any registered classifier, e.g. `zoo:cnn1d_coordatt` (benchmark/zoo_method.py).
 """
@@ -110,14 +112,18 @@ class MKNetMethod:
         self.model, self.history = train_mknet(train, val, self.cfg, progress=self.progress)
         return self
 
-    def predict(self, test: LabelledSet) -> MethodOutput:
+    def predict(self, test: LabelledSet, convention: str = "own") -> MethodOutput:
+        """convention (models built with conventions): "own" predicts each row in its release's
+        convention; "survey" / "library" every row in that one."""
         from scipy.special import softmax
 
         from ..models.mknet import LUM_CLASSES
-        from ..train.mknet import _tensors, predict_heads
+        from ..train.mknet import _tensors, conventions_of, predict_heads
 
         x = _tensors(test, list(CLASSES))[0]
-        h = predict_heads(self.model, x)
+        if convention == "own":
+            convention = conventions_of(test) if self.model.conventions else None
+        h = predict_heads(self.model, x, convention=convention)
         lum = np.array([LUM_CLASSES[i] for i in h["lum_logits"].argmax(1)], dtype=object)
         ood = h["ood_distance"] > float(self.model.ood_threshold)
         return MethodOutput(softmax(h["logits"], axis=1), h["code"], h["code_err"], lum, ood)
@@ -138,7 +144,7 @@ class EnsembleMethod:
         return MethodOutput(np.mean([o.proba for o in outs], 0), first.code, first.code_err, first.lum, first.ood)
 
 
-METHODS = ("logreg", "pca_svm", "hgb", "template", "mknet", "ensemble")
+METHODS = ("logreg", "pca_svm", "hgb", "template", "mknet", "mknet_conv", "ensemble")
 
 
 def build_method(name: str, *, data_root=None, cfg=None, seed: int = 0, mknet_cfg=None, progress=None,
@@ -150,6 +156,15 @@ def build_method(name: str, *, data_root=None, cfg=None, seed: int = 0, mknet_cf
         return TemplateMethod(data_root, cfg, seed)
     if name == "mknet":
         return MKNetMethod(mknet_cfg, seed, progress)
+    if name == "mknet_conv":
+        import dataclasses
+
+        from ..models.mknet import CONVENTIONS
+        from ..train.mknet import MKNetConfig
+
+        base = mknet_cfg or MKNetConfig(seed=seed)
+        cfg = dataclasses.replace(base, model_kwargs={**base.model_kwargs, "conventions": len(CONVENTIONS)})
+        return MKNetMethod(cfg, seed, progress)
     if name.startswith("zoo:"):
         from ..models.registry import list_models
         from .zoo_method import ZooMethod

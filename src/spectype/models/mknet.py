@@ -32,6 +32,15 @@ from .cnn1d import output_shape
 from .registry import as_kwargs, register_model
 
 LUM_CLASSES = ("I", "II", "III", "IV", "V")
+# Whose labelling a training row follows: LAMOST/SDSS pipelines' SUBCLASS ("survey") or the MK
+# spectral libraries' types ("library"); they disagree at the F/G boundary (docs/accuracy.md).
+CONVENTIONS = ("survey", "library")
+
+
+def convention_of(release: str) -> int:
+    """A LabelledSet release -> index in CONVENTIONS: simulated ('sim') and native library rows
+    ('native-*') follow the library's types, every real survey release the survey's."""
+    return 1 if release == "sim" or str(release).startswith("native-") else 0
 
 
 def lum_index(lum: str | None) -> int:
@@ -64,6 +73,12 @@ class MKNet(nn.Module):
         linear: add a linear map of the flux to the class logits (a "wide" path beside the
             deep one). Tried because averaging a logistic regression with the CNN beat both on
             one benchmark fold; the joint path did not (off in the shipped recipe).
+        conventions: 0 (off) or len(CONVENTIONS). When on, a learnt per-convention scale and
+            shift (FiLM) of the embedding's pre-activation lets one network learn a different
+            map from spectrum to label for survey rows and for library rows, rather than one
+            compromise between them; every head (class, subtype, code, luminosity) sees it. Zero
+            at initialisation, so both conventions start from one shared map. Inference
+            defaults to the survey convention.
     """
 
     def __init__(
@@ -79,8 +94,12 @@ class MKNet(nn.Module):
         continuum: int = 0,
         linear: bool = False,
         fine: bool = False,
+        conventions: int = 0,
     ) -> None:
         super().__init__()
+        if conventions not in (0, len(CONVENTIONS)):
+            raise ValueError(f"conventions must be 0 (off) or {len(CONVENTIONS)} ({', '.join(CONVENTIONS)}), "
+                             f"got {conventions}")
         self.continuum = int(continuum)
         if not len(channels) == len(kernels) == len(pool_strides):
             raise ValueError("channels, kernels and pool_strides need one entry per conv block")
@@ -98,6 +117,10 @@ class MKNet(nn.Module):
         self.attn = create_attn1d(attn, c_out)
         self.embed = nn.Sequential(nn.Flatten(), nn.Linear(c_out * length, hidden), nn.LeakyReLU())
         self.drop = nn.Dropout(dropout)
+        self.conventions = int(conventions)
+        self.film = nn.Embedding(self.conventions, 2 * hidden) if self.conventions else None
+        if self.film is not None:
+            nn.init.zeros_(self.film.weight)
         self.n_classes, self.fine = n_classes, bool(fine)
         self.class_head = nn.Linear(hidden, n_classes * (10 if fine else 1))
         # With `fine`, the linear path scores subtypes too, so class and subtype never disagree.
@@ -133,12 +156,40 @@ class MKNet(nn.Module):
         env = F.interpolate(env, size=L, mode="linear", align_corners=False)
         return torch.cat([x, flux / env.clamp_min(1e-3)], dim=1)
 
-    def embedding(self, x: torch.Tensor) -> torch.Tensor:
-        return self.embed(self.attn(self.features(self.channels(x))))
+    def convention_index(self, convention, n: int, device) -> torch.Tensor | None:
+        """None / a name / an index / per-row indices -> (n,) long indices; None for a model
+        without conventions (which accepts only None or the survey convention)."""
+        if convention is None:
+            convention = 0
+        if isinstance(convention, str):
+            if convention not in CONVENTIONS:
+                raise ValueError(f"unknown convention {convention!r}; choose from {', '.join(CONVENTIONS)}")
+            convention = CONVENTIONS.index(convention)
+        idx = torch.as_tensor(convention, dtype=torch.long, device=device).expand(n) if not torch.is_tensor(
+            convention) or convention.dim() == 0 else convention.to(device=device, dtype=torch.long)
+        if self.film is None:
+            if bool((idx != 0).any()):
+                raise ValueError("this MKNet was built without conventions (conventions=0): it predicts the "
+                                 "survey convention only; train one with conventions=2 for library labels")
+            return None
+        return idx
 
-    def heads(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Raw logits, calibrated logits, code mean/log-variance, luminosity logits, OOD distance."""
-        e = self.embedding(x)
+    def embedding(self, x: torch.Tensor, convention=None) -> torch.Tensor:
+        """(B, hidden) embedding; `convention` (default survey) as in `heads`."""
+        z = self.embed[1](self.embed[0](self.attn(self.features(self.channels(x)))))
+        c = self.convention_index(convention, len(z), z.device)
+        if c is not None:
+            scale, shift = self.film(c).chunk(2, dim=1)
+            z = z * (1 + scale) + shift
+        return self.embed[2](z)
+
+    def heads(self, x: torch.Tensor, convention=None) -> dict[str, torch.Tensor]:
+        """Raw logits, calibrated logits, code mean/log-variance, luminosity logits, OOD distance.
+
+        convention: whose labels to predict, for models built with `conventions`: None or
+        "survey" (LAMOST/SDSS SUBCLASS, the default), "library" (MK library types), or a
+        (B,) tensor of CONVENTIONS indices, one per row."""
+        e = self.embedding(x, convention)
         h = self.drop(e)
         logits, fine = self._logits(x, h)
         reg = self.code_head(h)
@@ -185,8 +236,8 @@ class MKNet(nn.Module):
             return out, None
         return out.view(len(out), self.n_classes, 10).logsumexp(-1), out
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._logits(x, self.drop(self.embedding(x)))[0] / self.temperature
+    def forward(self, x: torch.Tensor, convention=None) -> torch.Tensor:
+        return self._logits(x, self.drop(self.embedding(x, convention)))[0] / self.temperature
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +255,7 @@ class MKNetModelConfig:
     continuum: int = 0
     linear: bool = False
     fine: bool = False
+    conventions: int = 0  # 0 = off; a folder saved before this option has no key and loads as 0
 
 
 @register_model(config=MKNetModelConfig)

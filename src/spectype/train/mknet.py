@@ -2,7 +2,8 @@
 
 One readable loop, like train/engine.py, but multitask and on arrays (the benchmark fits it once
 per fold, next to sklearn baselines on the same rows). After training:
-1. the calibration temperature is fitted on the validation rows (minimum NLL, Guo et al. 2017);
+1. the calibration temperature is fitted on the validation rows (minimum NLL, Guo et al. 2017),
+   each in its own label convention when the model has conventions (models/mknet.py);
 2. the out-of-distribution test is fitted on the training rows' embeddings (class means, shared
    covariance, threshold = the `ood_quantile` of training distances).
 Both are buffers of the model, so they are saved in model.safetensors with the weights.
@@ -19,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..labels import CLASSES
-from ..models.mknet import LUM_CLASSES, MKNet, lum_index
+from ..models.mknet import LUM_CLASSES, MKNet, convention_of, lum_index
 from ..models.registry import create_model
 from .augment import AugmentConfig, SpectrumAugment
 
@@ -40,8 +41,13 @@ class MKNetConfig:
     fine_weight: float = 0.5  # subtype cross-entropy, for models built with fine=True
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
+    # With conventions: library rows of a class no survey training row has (O, B, C here) are
+    # fitted in a convention drawn at random each time, so the survey map still knows those
+    # classes (the survey cannot disagree about a class it never labels).
+    share_unseen: bool = False
     seed: int = 0
     # The benchmark's pick (docs/accuracy.md): subtype head + pseudo-continuum channel.
+    # {"conventions": 2} adds the survey/library label-convention input (off: docs/accuracy.md).
     model_kwargs: dict = field(default_factory=lambda: {"continuum": 101, "fine": True})
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -53,6 +59,16 @@ def _tensors(data, classes):
     code = torch.from_numpy(np.asarray(data.code, np.float32))
     lum = torch.tensor([lum_index(s) for s in data.lum], dtype=torch.long)
     return x, ivar, y, code, lum
+
+
+def conventions_of(data) -> torch.Tensor:
+    """(N,) CONVENTIONS index of each row of a LabelledSet, from its release."""
+    return torch.tensor([convention_of(r) for r in data.release], dtype=torch.long)
+
+
+def unseen_by_survey(y: torch.Tensor, conv: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: library rows whose class no survey row has (MKNetConfig.share_unseen)."""
+    return (conv == 1) & ~torch.isin(y, y[conv == 0].unique())
 
 
 def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
@@ -75,12 +91,14 @@ def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_heads(model: MKNet, x: torch.Tensor, batch_size: int = 512) -> dict[str, np.ndarray]:
-    """Eval-mode heads over (N, 2, L) in batches -> numpy arrays (code in code units)."""
+def predict_heads(model: MKNet, x: torch.Tensor, batch_size: int = 512, convention=None) -> dict[str, np.ndarray]:
+    """Eval-mode heads over (N, 2, L) in batches -> numpy arrays (code in code units).
+    convention: as in MKNet.heads (None = survey; a name; or (N,) per-row indices)."""
     model.eval()
     parts: dict[str, list] = {}
+    per_row = torch.is_tensor(convention) and convention.dim() == 1
     for i in range(0, len(x), batch_size):
-        out = model.heads(x[i : i + batch_size])
+        out = model.heads(x[i : i + batch_size], convention[i : i + batch_size] if per_row else convention)
         for k, v in out.items():
             if v is None:
                 continue
@@ -113,7 +131,8 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 @torch.no_grad()
 def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> None:
-    """Class means and shared precision of training embeddings; threshold at `quantile`."""
+    """Class means and shared precision of training embeddings; threshold at `quantile`.
+    Embeddings are taken in the survey convention (the default), the one inference uses."""
     model.eval()
     e = torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double()
     k, h = model.ood_means.shape
@@ -143,6 +162,10 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
     aug = SpectrumAugment(cfg.augment)
     x, ivar, y, code, lum = _tensors(train, classes)
     xv, _, yv, _, _ = _tensors(val, classes)
+    # Each row is fitted (and validated) in its own label convention; a model without
+    # conventions gets None, its only (survey) map.
+    conv, conv_v = (conventions_of(train), conventions_of(val)) if model.conventions else (None, None)
+    shared = unseen_by_survey(y, conv) if conv is not None and cfg.share_unseen else None
     counts = torch.bincount(y, minlength=len(classes)).double().clamp_min(1)
     w = counts[y] ** -cfg.balance_power
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -159,14 +182,17 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
             if len(b) < 2:  # BatchNorm needs two
                 continue
             xb = aug(x[b], ivar[b], gen)
-            out = model.heads(xb)
+            cb = None if conv is None else conv[b]
+            if shared is not None and bool(shared[b].any()):
+                cb = torch.where(shared[b], torch.randint(0, 2, (len(b),), generator=gen), cb)
+            out = model.heads(xb, cb)
             loss = _loss(out, y[b], code[b], lum[b], cfg)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             total += float(loss.detach()) * len(b)
-        pv = predict_heads(model, xv)
+        pv = predict_heads(model, xv, convention=conv_v)
         acc = float((pv["logits"].argmax(1) == yv.numpy()).mean()) if len(yv) else float("nan")
         history.append({"epoch": epoch, "loss": total / len(y), "val_acc": acc})
         if progress is not None:
@@ -175,11 +201,11 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
             best, best_acc = copy.deepcopy(model.state_dict()), acc
     model.load_state_dict(best)
     if len(yv):
-        pv = predict_heads(model, xv)
+        pv = predict_heads(model, xv, convention=conv_v)
         model.temperature.fill_(fit_temperature(pv["logits_raw"], yv.numpy()))
     fit_ood(model, x, y, cfg.ood_quantile)
     model.eval()
     return model, history
 
 
-__all__ = ["LUM_CLASSES", "MKNetConfig", "fit_temperature", "predict_heads", "train_mknet"]
+__all__ = ["LUM_CLASSES", "MKNetConfig", "conventions_of", "unseen_by_survey", "fit_temperature", "predict_heads", "train_mknet"]
