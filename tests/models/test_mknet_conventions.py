@@ -141,11 +141,43 @@ def test_benchmark_method_mknet_conv_predicts_each_row_in_its_own_convention():
         meth.model.film.weight[1].add_(1.0)  # make the library map clearly different
     out = meth.predict(test)
     x = torch.from_numpy(np.stack([test.flux, test.good.astype(np.float32)], 1))
-    own = predict_heads(meth.model, x, convention=conventions_of(test))
-    survey = predict_heads(meth.model, x)
-    assert np.allclose(out.proba, softmax(own["logits"], axis=1), atol=1e-5)
+    # survey rows as a user's spectra ("auto", the default), library rows in the library map
+    auto, library = predict_heads(meth.model, x), predict_heads(meth.model, x, convention="library")
+    survey = predict_heads(meth.model, x, convention="survey")
     lib = conventions_of(test).numpy() == 1
-    assert np.allclose(own["logits"][~lib], survey["logits"][~lib], atol=1e-5)
-    assert not np.allclose(own["logits"][lib], survey["logits"][lib])
+    assert np.allclose(out.proba[~lib], softmax(auto["logits"][~lib], axis=1), atol=1e-5)
+    assert np.allclose(out.proba[lib], softmax(library["logits"][lib], axis=1), atol=1e-5)
+    assert not np.allclose(library["logits"][lib], survey["logits"][lib])
     # every row in the survey convention, as a user's spectrum is
     assert np.allclose(meth.predict(test, convention="survey").proba, softmax(survey["logits"], axis=1), atol=1e-5)
+
+
+def test_auto_gives_classes_the_survey_never_saw_the_library_maps_probability():
+    train, val, test = _set(6, 0), _set(2, 1), _set(3, 2)
+    model, _ = train_mknet(train, val, MKNetConfig(epochs=1, batch_size=8, augment=AugmentConfig(p=0.0),
+                                                   model_kwargs={**TINY, "conventions": 2}))
+    # survey rows are F and G only: every other class is left to the library map
+    assert model.survey_classes.tolist() == [c in "FG" for c in "OBAFGKMC"]
+    unseen = ~model.survey_classes.numpy()
+    x = torch.from_numpy(np.stack([test.flux, test.good.astype(np.float32)], 1))
+    cases = set()
+    for push in (0.0, 6.0):  # then B's subtypes pushed up in the library map only: rows land on B
+        with torch.no_grad():
+            model.film.weight[1].add_(0.5)
+            model.class_head.bias[10:20] += push
+        auto, surv, lib = (predict_heads(model, x, convention=c) for c in ("auto", "survey", "library"))
+        assert np.allclose(predict_heads(model, x)["logits"], auto["logits"])  # auto is the default
+        pa, ps, pl = (softmax(h["logits"], axis=1) for h in (auto, surv, lib))
+        assert np.allclose(pa.sum(1), 1, atol=1e-5)
+        assert np.allclose(pa[:, unseen], pl[:, unseen], atol=1e-5)
+        # over the survey's own classes, the survey's relative probabilities
+        assert np.allclose(pa[:, ~unseen] / pa[:, ~unseen].sum(1, keepdims=True),
+                           ps[:, ~unseen] / ps[:, ~unseen].sum(1, keepdims=True), atol=1e-5)
+        on_unseen = unseen[pa.argmax(1)]
+        cases |= set(on_unseen.tolist())
+        # a row called an unseen class takes its type code from the library map, others the survey's
+        assert np.allclose(auto["code"][on_unseen], lib["code"][on_unseen])
+        assert np.allclose(auto["code"][~on_unseen], surv["code"][~on_unseen])
+        with torch.no_grad():  # forward (what classify calls) gives the same probabilities
+            assert np.allclose(torch.softmax(model(x), 1).numpy(), pa, atol=1e-5)
+    assert cases == {True, False}

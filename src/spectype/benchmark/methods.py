@@ -113,17 +113,23 @@ class MKNetMethod:
         return self
 
     def predict(self, test: LabelledSet, convention: str = "own") -> MethodOutput:
-        """convention (models built with conventions): "own" predicts each row in its release's
-        convention; "survey" / "library" every row in that one."""
+        """convention (models built with conventions): "own" predicts library rows in the
+        library convention and survey rows as a user's spectra are (the model's default,
+        "auto"); "survey" / "library" / "auto" every row in that one."""
         from scipy.special import softmax
 
         from ..models.mknet import LUM_CLASSES
         from ..train.mknet import _tensors, conventions_of, predict_heads
 
         x = _tensors(test, list(CLASSES))[0]
-        if convention == "own":
-            convention = conventions_of(test) if self.model.conventions else None
-        h = predict_heads(self.model, x, convention=convention)
+        if convention == "own" and self.model.conventions:
+            h = predict_heads(self.model, x)
+            lib = conventions_of(test).numpy() == 1
+            if lib.any():
+                hl = predict_heads(self.model, x, convention="library")
+                h = {k: np.where(lib.reshape(-1, *([1] * (v.ndim - 1))), hl[k], v) for k, v in h.items()}
+        else:
+            h = predict_heads(self.model, x, convention=None if convention == "own" else convention)
         lum = np.array([LUM_CLASSES[i] for i in h["lum_logits"].argmax(1)], dtype=object)
         ood = h["ood_distance"] > float(self.model.ood_threshold)
         return MethodOutput(softmax(h["logits"], axis=1), h["code"], h["code_err"], lum, ood)

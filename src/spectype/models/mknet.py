@@ -131,6 +131,11 @@ class MKNet(nn.Module):
         self.register_buffer("ood_means", torch.zeros(n_classes, hidden))
         self.register_buffer("ood_precision", torch.eye(hidden))
         self.register_buffer("ood_threshold", torch.tensor(float("inf")))
+        if self.conventions:
+            # Classes the survey convention was trained on (train/mknet.py sets it). The survey
+            # map knows nothing of the others (O, B, C: no real survey spectra of them here), so
+            # "auto" takes their probability from the library map.
+            self.register_buffer("survey_classes", torch.ones(n_classes, dtype=torch.bool))
 
     @staticmethod
     def as_input(x: torch.Tensor) -> torch.Tensor:
@@ -186,9 +191,36 @@ class MKNet(nn.Module):
     def heads(self, x: torch.Tensor, convention=None) -> dict[str, torch.Tensor]:
         """Raw logits, calibrated logits, code mean/log-variance, luminosity logits, OOD distance.
 
-        convention: whose labels to predict, for models built with `conventions`: None or
-        "survey" (LAMOST/SDSS SUBCLASS, the default), "library" (MK library types), or a
-        (B,) tensor of CONVENTIONS indices, one per row."""
+        convention: whose labels to predict, for models built with `conventions`: "survey"
+        (LAMOST/SDSS SUBCLASS), "library" (MK library types), "auto" (the survey's for the
+        classes it was trained on, the library's for the others; the default, None, when some
+        class had no survey rows) or a (B,) tensor of CONVENTIONS indices, one per row."""
+        if convention is None and self.film is not None and not bool(self.survey_classes.all()):
+            convention = "auto"
+        if isinstance(convention, str) and convention == "auto":
+            if self.film is None:
+                return self._heads(x, None)
+            return self._defer_unseen(self._heads(x, "survey"), self._heads(x, "library"))
+        return self._heads(x, convention)
+
+    def _defer_unseen(self, survey: dict, library: dict) -> dict[str, torch.Tensor]:
+        """Survey heads, except: classes the survey never saw get the library map's probability
+        (the survey's distribution over its own classes fills the rest), and a row whose class
+        is one of those takes its subtype, code and luminosity from the library map too."""
+        unseen = ~self.survey_classes
+        out = dict(survey)
+        for key in ("logits_raw", "logits"):
+            ps, pl = F.log_softmax(survey[key].float(), 1), F.log_softmax(library[key].float(), 1)
+            rest = torch.log1p(-pl[:, unseen].logsumexp(1, keepdim=True).exp().clamp(max=1 - 1e-6))
+            out[key] = torch.where(unseen, pl, ps - ps[:, ~unseen].logsumexp(1, keepdim=True) + rest)
+        lib_row = unseen[out["logits"].argmax(1)]
+        for key in ("fine_logits", "code", "code_logvar", "code_reg", "code_logvar_reg", "lum_logits"):
+            if survey[key] is not None:
+                pick = lib_row.view(-1, *([1] * (survey[key].dim() - 1)))
+                out[key] = torch.where(pick, library[key], survey[key])
+        return out
+
+    def _heads(self, x: torch.Tensor, convention) -> dict[str, torch.Tensor]:
         e = self.embedding(x, convention)
         h = self.drop(e)
         logits, fine = self._logits(x, h)
@@ -237,6 +269,8 @@ class MKNet(nn.Module):
         return out.view(len(out), self.n_classes, 10).logsumexp(-1), out
 
     def forward(self, x: torch.Tensor, convention=None) -> torch.Tensor:
+        if self.film is not None and convention in (None, "auto"):
+            return self.heads(x, convention)["logits"]  # log-probabilities: softmax gives them back
         return self._logits(x, self.drop(self.embedding(x, convention)))[0] / self.temperature
 
 

@@ -203,6 +203,8 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
     if len(yv):
         pv = predict_heads(model, xv, convention=conv_v)
         model.temperature.fill_(fit_temperature(pv["logits_raw"], yv.numpy()))
+    if conv is not None:  # what "auto" defers to the library map (models/mknet.py)
+        model.survey_classes.copy_(torch.isin(torch.arange(len(classes)), y[conv == 0]))
     fit_ood(model, x, y, cfg.ood_quantile)
     model.eval()
     return model, history
