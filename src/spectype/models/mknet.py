@@ -78,7 +78,8 @@ class MKNet(nn.Module):
             map from spectrum to label for survey rows and for library rows, rather than one
             compromise between them; every head (class, subtype, code, luminosity) sees it. Zero
             at initialisation, so both conventions start from one shared map. Inference
-            defaults to the survey convention.
+            defaults to "auto" (`heads`): the survey map, with classes no survey row had taken
+            from the library map.
     """
 
     def __init__(

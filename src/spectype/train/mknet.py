@@ -93,7 +93,7 @@ def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
 @torch.no_grad()
 def predict_heads(model: MKNet, x: torch.Tensor, batch_size: int = 512, convention=None) -> dict[str, np.ndarray]:
     """Eval-mode heads over (N, 2, L) in batches -> numpy arrays (code in code units).
-    convention: as in MKNet.heads (None = survey; a name; or (N,) per-row indices)."""
+    convention: as in MKNet.heads (None = the model's default; a name; or (N,) per-row indices)."""
     model.eval()
     parts: dict[str, list] = {}
     per_row = torch.is_tensor(convention) and convention.dim() == 1
@@ -132,7 +132,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 @torch.no_grad()
 def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> None:
     """Class means and shared precision of training embeddings; threshold at `quantile`.
-    Embeddings are taken in the survey convention (the default), the one inference uses."""
+    Embeddings are taken in the survey convention (the OOD test reads the survey map)."""
     model.eval()
     e = torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double()
     k, h = model.ood_means.shape
