@@ -25,7 +25,7 @@ def accuracy_cmd(
     cross_release: bool = typer.Option(True, "--cross-release/--no-cross-release",
                                        help="Also train without each data release and test on it."),
     methods: str = typer.Option("logreg,pca_svm,hgb,template,mknet,ensemble", "--methods",
-                                help="Comma-separated methods (logreg, pca_svm, hgb, template, mknet, ensemble, "
+                                help="Comma-separated methods (logreg, pca_svm, hgb, template, mknet, mknet_conv, ensemble, "
                                 "zoo:<model> for any registered classifier, e.g. zoo:cnn1d_coordatt)."),
     splits: str = typer.Option("", "--splits", help="Run only these splits (e.g. heldout/0,xrel/DR10 or xrel); "
                                "default all."),
