@@ -72,3 +72,19 @@ def test_refuses_to_overwrite_its_source(tmp_path):
     src = _pack(tmp_path / "p.h5")
     with pytest.raises(ConfigError, match="new file"):
         augment_pack(src, src, "O", np.ones((1, 8)), source="x")
+
+
+def test_training_refuses_to_re_split_an_augmented_pack(tmp_path):
+    """A fresh split (split_seed) could put the added rows, or the stars they were made from,
+    in val/test: the engine refuses it and names the file; the stored split is accepted."""
+    from spectype.train.config import TrainConfig
+    from spectype.train.engine import split_indices
+
+    out = augment_pack(_pack(tmp_path / "p.h5"), tmp_path / "a.h5", "O", np.ones((2, 8)), source="s")
+    pack = Pack(out)
+    parts = split_indices(pack, TrainConfig(data=str(out)))
+    assert set(parts["train"]) >= {12, 13}
+    assert not {12, 13} & (set(parts["test"]) | set(parts["val"]))
+    with pytest.raises(ConfigError, match="a.h5 holds augmentation rows"):
+        split_indices(pack, TrainConfig(data=str(out), split_seed=0))
+    assert split_indices(Pack(tmp_path / "p.h5"), TrainConfig(split_seed=0))["test"].size

@@ -68,6 +68,14 @@ def split_indices(pack: Pack, cfg: TrainConfig) -> dict[str, np.ndarray]:
     seeded max_per_class cap (every split); then replication of train only (balance); the
     rules are `datasets.split.training_indices`. Evaluation calls this too, so it sees the same test rows the run held out.
     """
+    if cfg.split_seed is not None and pack.params.get("augment"):
+        # Added rows (GAN samples...) were made from the stored train split: a fresh split could
+        # put them, or the stars they were made from, in val/test.
+        raise ConfigError(
+            f"{pack.path} holds augmentation rows made from its stored train split "
+            "(datasets/augment.py); train it with that split (split_seed=null), or augment "
+            "a pack re-split the way you want"
+        )
     return training_indices(
         pack.labels, pack.groups, {s: pack.indices(s) for s in SPLITS}, split_seed=cfg.split_seed,
         fractions=tuple(cfg.split_fractions), max_per_class=cfg.max_per_class, balance=cfg.balance,
