@@ -128,6 +128,27 @@ def test_load_labelled_reads_files_labels_and_groups(tmp_path):
     assert list(d2.cls) == ["K"] and d2.code[0] == 53 and d2.lum[0] == "III"
 
 
+def test_load_labelled_with_worker_processes_matches_one_process_and_caches_atomically(tmp_path):
+    """Reading goes through parallel.map_files: two workers give the same set, in order, and a
+    task that raises costs that file one skipped row; the cache is written whole and reused."""
+    from spectype.benchmark.data import ReadLabelled
+
+    for i, sub in enumerate(["G2", "A0", "F5"]):
+        write_lamost_table(tmp_path / f"s{i}.fits", n=3800, SUBCLASS=sub, DESIG=f"J{i}", OBSID=i)
+    (tmp_path / "junk.fits").write_bytes(b"not fits")
+    cfg = PreprocessConfig(norm="robust")
+    one, skip1 = load_labelled([tmp_path], cfg, workers=1, progress=False)
+    two, skip2 = load_labelled([tmp_path], cfg, workers=2, progress=False, cache_dir=tmp_path / "c")
+    assert list(one.cls) == list(two.cls) == ["G", "A", "F"] and skip1 == skip2
+    np.testing.assert_array_equal(one.flux, two.flux)
+    names = sorted(f.name for f in (tmp_path / "c").iterdir())  # the two cache files, no temporaries
+    assert len(names) == 2 and names[0].endswith(".npz") and names[1].endswith(".skipped.json")
+    again, skip3 = load_labelled([tmp_path], cfg, workers=2, progress=False, cache_dir=tmp_path / "c")
+    np.testing.assert_array_equal(again.flux, two.flux)
+    assert skip3 == skip2
+    assert ReadLabelled({}).failed(("x.fits", None, None), "worker died") == [{"path": "x.fits", "skip": "worker died"}]
+
+
 def test_calibration_and_subtype_metrics():
     conf = np.array([0.9] * 10)
     correct = np.array([True] * 9 + [False])

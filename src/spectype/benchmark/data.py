@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +119,19 @@ def read_chunk(items: list[tuple[str, int | None, str | None]], cfg_dict: dict) 
 LABEL_COLUMNS = ("label", "mk_type", "subclass", "spectral_type")
 
 
+@dataclass(frozen=True)
+class ReadLabelled:
+    """`parallel.map_files` task: one (path, index, label) item -> its `read_chunk` rows."""
+
+    cfg: dict
+
+    def __call__(self, item) -> list[dict]:
+        return read_chunk([item], self.cfg)
+
+    def failed(self, item, message: str) -> list[dict]:
+        return [{"path": item[0], "skip": message}]
+
+
 def _catalogue_items(p: Path) -> list[tuple[str, int | None, str | None]]:
     """A labelled catalogue: a `path` column, optional `index`, optional label column
     (the first of LABEL_COLUMNS present; otherwise the file's own header type is used)."""
@@ -184,30 +195,23 @@ def load_labelled(
         if cache.exists():
             skipped = json.loads(cache.with_suffix(".skipped.json").read_text())
             return LabelledSet.load(cache), [tuple(s) for s in skipped]
-    workers = workers or os.cpu_count() or 1
-    chunks = [items[i : i + 32] for i in range(0, len(items), 32)]
-    rows: list[dict] = []
-    from ..progress import progress_bar
+    from ..parallel import map_files
 
-    with progress_bar(progress, "files") as bar:
-        task = bar.add_task("reading", total=len(items))
-        if workers <= 1:
-            results = (read_chunk(ch, asdict(cfg)) for ch in chunks)
-            for ch, res in zip(chunks, results, strict=True):
-                rows += res
-                bar.advance(task, len(ch))
-        else:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as ex:
-                for ch, res in zip(chunks, ex.map(read_chunk, chunks, [asdict(cfg)] * len(chunks)), strict=True):
-                    rows += res
-                    bar.advance(task, len(ch))
+    # The one batch engine (parallel/): a file that raises or kills its worker costs one
+    # skipped row, never the benchmark.
+    rows: list[dict] = []
+    for _, res in map_files(ReadLabelled(asdict(cfg)), items, workers=workers or os.cpu_count() or 1,
+                            progress=progress, label="reading", unit="files"):
+        rows += res
     skipped = [(r["path"], r["skip"]) for r in rows if "skip" in r]
     kept = [r for r in rows if "skip" not in r]
     data = from_rows(kept, cfg.n_pix)
-    if cache is not None:
+    if cache is not None:  # the skip list first: the npz's presence means both are whole
+        from ..atomic import atomic_write_text
+
         cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cache.with_suffix(".skipped.json"), json.dumps(skipped))
         data.save(cache)
-        cache.with_suffix(".skipped.json").write_text(json.dumps(skipped))
     return data, skipped
 
 
