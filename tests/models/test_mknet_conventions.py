@@ -148,6 +148,8 @@ def test_benchmark_method_mknet_conv_predicts_each_row_in_its_own_convention():
     assert np.allclose(out.proba[~lib], softmax(auto["logits"][~lib], axis=1), atol=1e-5)
     assert np.allclose(out.proba[lib], softmax(library["logits"][lib], axis=1), atol=1e-5)
     assert not np.allclose(library["logits"][lib], survey["logits"][lib])
+    only_lib = meth.predict(test.take(np.flatnonzero(lib)))  # a set of library rows only
+    assert np.allclose(only_lib.proba, softmax(library["logits"][lib], axis=1), atol=1e-5)
     # every row in the survey convention, as a user's spectrum is
     assert np.allclose(meth.predict(test, convention="survey").proba, softmax(survey["logits"], axis=1), atol=1e-5)
 

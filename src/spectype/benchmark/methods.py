@@ -123,16 +123,25 @@ class MKNetMethod:
 
         x = _tensors(test, list(CLASSES))[0]
         if convention == "own" and self.model.conventions:
-            h = predict_heads(self.model, x)
+            # Each row once: library rows in their own map, the rest as users' spectra are.
             lib = conventions_of(test).numpy() == 1
-            if lib.any():
-                hl = predict_heads(self.model, x, convention="library")
-                h = {k: np.where(lib.reshape(-1, *([1] * (v.ndim - 1))), hl[k], v) for k, v in h.items()}
+            if lib.all() or not lib.any():
+                h = predict_heads(self.model, x, convention="library" if lib.all() else None)
+            else:
+                hl = predict_heads(self.model, x[lib], convention="library")
+                h = {k: _merge_rows(lib, hl[k], v) for k, v in predict_heads(self.model, x[~lib]).items()}
         else:
             h = predict_heads(self.model, x, convention=None if convention == "own" else convention)
         lum = np.array([LUM_CLASSES[i] for i in h["lum_logits"].argmax(1)], dtype=object)
         ood = h["ood_distance"] > float(self.model.ood_threshold)
         return MethodOutput(softmax(h["logits"], axis=1), h["code"], h["code_err"], lum, ood)
+
+
+def _merge_rows(mask: np.ndarray, where_true: np.ndarray, where_false: np.ndarray) -> np.ndarray:
+    """Rows of `where_true` at mask, of `where_false` elsewhere, in the original order."""
+    out = np.empty((len(mask), *where_false.shape[1:]), where_false.dtype)
+    out[mask], out[~mask] = where_true, where_false
+    return out
 
 
 class EnsembleMethod:
