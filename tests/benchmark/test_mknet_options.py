@@ -55,7 +55,7 @@ def test_continuum_channel_ignores_a_smooth_calibration_tilt():
     assert float(line_a.min()) == pytest.approx(0.4, abs=0.01)
 
 
-def test_fine_model_reports_the_subtype_distributions_mean_as_its_code():
+def test_fine_model_reports_the_subtype_distributions_median_as_its_code():
     train, val = _set(12, 0), _set(4, 1)
     cfg = MKNetConfig(epochs=60, batch_size=16, lr=5e-3, code_loss="huber", augment=AugmentConfig(p=0.0),
                       model_kwargs={**TINY, "fine": True, "continuum": 41, "linear": True})
@@ -63,9 +63,37 @@ def test_fine_model_reports_the_subtype_distributions_mean_as_its_code():
     x = torch.from_numpy(np.stack([val.flux, val.good.astype(np.float32)], 1))
     h = predict_heads(model, x)
     assert (h["logits"].argmax(1) == np.array(["OBAFGKMC".index(c) for c in val.cls])).mean() >= 0.9
-    # the subtype distribution's mean is within two subtypes of the truth for most rows
+    # the subtype distribution's median is within two subtypes of the truth for most rows
     assert np.mean(np.abs(h["code"] - val.code) <= 2) >= 0.8
     assert (h["code_err"] > 0).all() and np.isfinite(h["code_err"]).all()
+
+
+def _logits_of(p: np.ndarray) -> torch.Tensor:
+    return torch.log(torch.from_numpy(np.asarray(p, np.float64)).clamp_min(1e-12)).float()[None]
+
+
+def test_subtype_code_is_the_median_within_ten_subtypes_of_the_peak():
+    from spectype.models.mknet import subtype_code
+
+    # split between F7 (37, 0.55) and G3 (43, 0.45): the mean (39.7) is a subtype neither
+    # favours; the median is F7
+    p = np.full(80, 1e-9)
+    p[37], p[43] = 0.55, 0.45
+    code, logvar = subtype_code(_logits_of(p))
+    assert float(code) * 10 == pytest.approx(37.0)
+    rms = np.sqrt(0.45 * 6**2 + 1 / 12)  # distance from the median, plus the bin's width
+    assert float(np.exp(0.5 * logvar)) * 10 == pytest.approx(rms, rel=1e-3)
+    # mass more than 10 subtypes from the peak (here K8 = 58 vs the peak A5 = 25) is ignored
+    p = np.full(80, 1e-9)
+    p[25], p[26], p[58] = 0.4, 0.25, 0.35
+    code, _ = subtype_code(_logits_of(p))
+    assert float(code) * 10 == pytest.approx(25.0)
+    # one sharp subtype: its code, with the bin's width as the error
+    p = np.full(80, 1e-9)
+    p[42] = 1.0
+    code, logvar = subtype_code(_logits_of(p))
+    assert float(code) * 10 == pytest.approx(42.0)
+    assert float(np.exp(0.5 * logvar)) * 10 == pytest.approx(np.sqrt(1 / 12), rel=1e-3)
 
 
 def test_zoo_method_fits_any_registered_classifier():

@@ -96,6 +96,42 @@ def subtype_agreement(df: pd.DataFrame) -> dict:
             "mae": float(err.mean())}
 
 
+def repeatability(held_real: pd.DataFrame) -> pd.DataFrame:
+    """How well each observation of a star predicts the label of another observation of it.
+
+    Over every ordered pair (a, b) of distinct spectra of one star: the labels' own
+    repeatability (label of a == label of b; for a catalogue of LAMOST SUBCLASS, how often the
+    survey's pipeline agrees with itself) beside each method's (its prediction for a == label of
+    b). Held-out folds are grouped by star, so both spectra were unseen by the method. A method
+    cannot be expected to agree with the labels much more often than they agree with themselves;
+    the pairs share stars, so their Wilson intervals are optimistic.
+    """
+    rows = []
+    for m, g in held_real.groupby("method", sort=False):
+        g = g.reset_index(drop=True)
+        ids = pd.DataFrame({"group": g.group.astype(str), "i": np.arange(len(g))})
+        pairs = ids.merge(ids, on="group")
+        pairs = pairs[pairs.i_x != pairs.i_y]
+        if not len(pairs):
+            continue
+        a, b, stars = pairs.i_x.to_numpy(), pairs.i_y.to_numpy(), pairs.group.nunique()
+        tc, tcode = g.true_class.to_numpy(), g.true_code.to_numpy(float)
+        pc, pcode = g.pred_class.to_numpy(), g.pred_code.to_numpy(float)
+        both = np.isfinite(tcode[a]) & np.isfinite(tcode[b])
+        if not rows:
+            rows.append(_repeat_row("labels (another observation's)", tc[a] == tc[b],
+                                    np.abs(tcode[a] - tcode[b])[both], stars))
+        rows.append(_repeat_row(m, pc[a] == tc[b], np.abs(pcode[a] - tcode[b])[both & np.isfinite(pcode[a])], stars))
+    return pd.DataFrame(rows)
+
+
+def _repeat_row(name: str, ok: np.ndarray, code_err: np.ndarray, stars: int) -> dict:
+    lo, hi = _wilson(int(ok.sum()), len(ok))
+    return {"predictor": name, "stars": stars, "pairs": len(ok), "class agrees": float(ok.mean()),
+            "ci95": f"{lo:.3f}-{hi:.3f}",
+            "|code diff|<=2": float((code_err <= 2).mean()) if len(code_err) else np.nan}
+
+
 def _ece(df: pd.DataFrame) -> float:
     return expected_calibration_error(df.pred_prob.to_numpy(), (df.pred_class == df.true_class).to_numpy())
 
@@ -144,6 +180,15 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
                          "code MAE": s["subtype"].get("mae", np.nan), "flagged OOD": s["ood_fraction"]}
                         for m, s in summary["methods"].items()])
     lines += [f"## {scope.capitalize()}: calibration and subtypes", "", markdown_table(cal, ".3f"), ""]
+    rep = repeatability(held_real)
+    if len(rep):
+        summary["repeatability"] = rep.to_dict(orient="records")
+        lines += ["## Stars observed more than once: the labels' own repeatability", "",
+                  "For every ordered pair of spectra of one star: how often the label of one "
+                  "matches the label of the other, and how often each method's prediction for the "
+                  "first does (both spectra unseen by the method). Agreement with the labels is "
+                  "capped near the labels' agreement with themselves.", "",
+                  markdown_table(rep, ".3f"), ""]
     plot_reliability(tables, out / "reliability.png", scope)
     d = held_real[held_real.method == main]
     lines += [f"## `{main}`, {scope}, per class", "", markdown_table(per_class(d), ".3f"), "",

@@ -15,14 +15,19 @@ from ..atomic import atomic_write_text
 def _cell(v, floatfmt: str) -> str:
     if isinstance(v, float | np.floating):
         return "" if np.isnan(v) else format(float(v), floatfmt)
-    return str(v)
+    return _escape(v)
+
+
+def _escape(v) -> str:
+    # A literal "|" (a column named "|code err|<=2") would split the cell in two.
+    return str(v).replace("|", "\\|")
 
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".4f", index: bool = False) -> str:
     """A GitHub-flavoured Markdown table of `df` (no tabulate dependency)."""
     if index:
         df = df.reset_index()
-    header = "| " + " | ".join(str(c) for c in df.columns) + " |"
+    header = "| " + " | ".join(_escape(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
     body = [
         "| " + " | ".join(_cell(v, floatfmt) for v in row) + " |"
