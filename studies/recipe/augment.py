@@ -4,7 +4,8 @@
     spectype benchmark report out/acc-final OUT... -o MERGED     # compare with the Results run
 
 VARIANT: `noaug` (no augmentation), `light` (half the spectra augmented, half the noise, no
-extra blur: line-strength differences such as metallicity survive), or `default`. Same splits,
+extra blur: line-strength differences such as metallicity survive), `default`, or
+`soft<sigma>` (default augmentation, Gaussian subtype targets of that width: `soft1.0`). Same splits,
 seed and recipe as `spectype benchmark accuracy --sim-per-source 2 --epochs 30` otherwise;
 writes OUT/predictions.parquet with method `mknet_<variant>` in the benchmark's format.
 """
@@ -33,7 +34,10 @@ VARIANTS = {
 
 def main(out: str, variant: str, splits: list[str]) -> None:
     cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0))
-    mk = dataclasses.replace(cfg.mknet, augment=VARIANTS[variant])
+    if variant.startswith("soft"):
+        mk = dataclasses.replace(cfg.mknet, fine_sigma=float(variant[4:]))
+    else:
+        mk = dataclasses.replace(cfg.mknet, augment=VARIANTS[variant])
     data, _ = assemble(PATHS, cfg, "../shared/data", "out/accuracy/cache", progress=False)
     frames = []
     for split, tr, te in plan_splits(data, cfg):

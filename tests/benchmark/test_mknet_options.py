@@ -121,3 +121,17 @@ def test_split_filter_runs_only_named_splits(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="no split matches"):
         run_accuracy(["unused"], tmp_path / "out2", AccuracyConfig(folds=2, methods=("logreg",), libraries=(),
                                                                   native=(), splits=("xrel/DR99",)), progress=False)
+
+
+def test_soft_subtype_targets_stay_in_the_true_class_and_peak_at_the_code():
+    from spectype.train.mknet import soft_subtype_target
+
+    code = torch.tensor([39.0, 40.0, 25.5, 49.0])
+    y = torch.tensor([3, 4, 2, 3])  # F9, G0, A5.5, and a code outside its class (F, 49)
+    t = soft_subtype_target(code, y, 80, 1.0)
+    assert torch.allclose(t.sum(1), torch.ones(4))
+    cls_of = torch.arange(80) // 10
+    assert all(float(t[i, cls_of != y[i]].sum()) == 0.0 for i in range(4))  # no mass outside the class
+    assert t[0].argmax() == 39 and t[1].argmax() == 40 and t[3].argmax() == 39  # clamped into F
+    assert float(t[2, 25]) == pytest.approx(float(t[2, 26]))  # half-subtype codes split evenly
+    assert float(t[0, 38]) == pytest.approx(np.exp(-0.5) * float(t[0, 39]), rel=1e-5)  # Gaussian, sigma 1

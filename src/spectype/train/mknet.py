@@ -39,6 +39,10 @@ class MKNetConfig:
     code_loss: str = "huber"
     lum_weight: float = 0.2
     fine_weight: float = 0.5  # subtype cross-entropy, for models built with fine=True
+    # > 0: the subtype target is a Gaussian of this width (in subtypes) around the true code,
+    # within the true class, instead of one subtype with label smoothing: neighbouring subtypes
+    # are near misses, not errors (an experiment: docs/accuracy.md). 0 = one-hot + smoothing.
+    fine_sigma: float = 0.0
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
     # With conventions: library rows of a class no survey training row has (O, B, C here) are
@@ -71,6 +75,16 @@ def unseen_by_survey(y: torch.Tensor, conv: torch.Tensor) -> torch.Tensor:
     return (conv == 1) & ~torch.isin(y, y[conv == 0].unique())
 
 
+def soft_subtype_target(code: torch.Tensor, y: torch.Tensor, n: int, sigma: float) -> torch.Tensor:
+    """(N, n) probabilities: a Gaussian of width `sigma` subtypes around each code, on the 10
+    subtypes of its class only (so the class the target implies is always the true one)."""
+    k = torch.arange(n, device=code.device, dtype=torch.float32)
+    lo = 10 * y[:, None].float()
+    centre = torch.minimum(torch.maximum(code[:, None].float(), lo), lo + 9)  # inside its class
+    w = torch.exp(-0.5 * ((k[None, :] - centre) / sigma) ** 2) * ((k[None, :] // 10) == y[:, None]).float()
+    return w / w.sum(1, keepdim=True)
+
+
 def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
     loss = F.cross_entropy(out["logits_raw"], y, label_smoothing=cfg.label_smoothing)
     have = torch.isfinite(code)
@@ -83,8 +97,13 @@ def _loss(out, y, code, lum, cfg: MKNetConfig) -> torch.Tensor:
     if out.get("fine_logits") is not None and have.any():
         # The subtype within the true class (so the fine target always agrees with the class).
         sub = (code[have] - 10 * y[have]).floor().clamp(0, 9).long()
-        loss = loss + cfg.fine_weight * F.cross_entropy(out["fine_logits"][have], 10 * y[have] + sub,
-                                                        label_smoothing=cfg.label_smoothing)
+        fine = out["fine_logits"][have]
+        if cfg.fine_sigma > 0:
+            loss = loss + cfg.fine_weight * F.cross_entropy(fine, soft_subtype_target(
+                code[have], y[have], fine.shape[1], cfg.fine_sigma))
+        else:
+            loss = loss + cfg.fine_weight * F.cross_entropy(fine, 10 * y[have] + sub,
+                                                            label_smoothing=cfg.label_smoothing)
     if (lum >= 0).any():
         loss = loss + cfg.lum_weight * F.cross_entropy(out["lum_logits"], lum, ignore_index=-1)
     return loss
