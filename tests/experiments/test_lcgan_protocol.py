@@ -143,8 +143,13 @@ def test_profiles_come_from_the_protocol_file():
     assert faithful["n_per_class"] == resolve_profile("paper")["n_per_class"]  # extends: paper
 
 
-def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
+def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs, monkeypatch):
+    import spectype.train.engine as engine
+
     sources, profiles, dists = inputs
+    amps = []
+    real_train = engine.train
+    monkeypatch.setattr(engine, "train", lambda cfg, **k: amps.append(cfg.amp) or real_train(cfg, **k))
     kw = dict(
         seeds=2,
         device="cpu",
@@ -194,6 +199,7 @@ def test_micro_run_writes_tables_and_figures_and_resumes(tmp_path, inputs):
 
     # Arms differ only in the O augmentation: the same training size per class.
     assert (runs["n_train"] == 4 * TINY["n_per_class"]).all()
+    assert amps and set(amps) == {"off"}  # recognisers train in fp32 on any device
     assert (runs.loc[runs["run"] == "a_replication", "n_augment"] == 0).all()
     assert (runs.loc[runs["run"] == "d_simulator", "n_augment"] > 0).all()
 

@@ -174,6 +174,10 @@ def recogniser_step(arm: str, name: str, ckpt: Path | None, pool: Pool, pool_key
             pack, n_aug = arm_pack(arm, pool, split, cfg, seed, ckpt, Path(work) / "arm.h5")
             tcfg = TrainConfig(data=str(pack), model="racnet", model_kwargs={k: r[k] for k in ("widths", "blocks")},
                                seed=seed, device=device, balance=cfg["n_per_class"], preload=True,
+                               # fp32 everywhere, as the paper's recogniser and the CPU runs: the
+                               # engine's "auto" would autocast to bf16 on a GPU only, and the arms'
+                               # few-point differences should not depend on the device.
+                               amp="off",
                                out=str(Path(work) / "run"), **{k: r[k] for k in ("epochs", "batch_size", "lr")})
             model = train(tcfg, progress=False).model.eval()
             p = Pack(pack)  # training rows per class as the engine balanced them
