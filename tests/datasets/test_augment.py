@@ -47,6 +47,20 @@ def test_added_rows_join_train_only_and_carry_their_origin(tmp_path):
         assert np.all(h5["ivar"][12:] == 1)
 
 
+def test_rows_are_copied_in_blocks_that_need_not_divide_the_pack(tmp_path, monkeypatch):
+    import spectype.datasets.augment as aug
+
+    monkeypatch.setattr(aug, "COPY_BLOCK", 5)  # 12 source rows: blocks of 5, 5 and 2
+    src = Pack(_pack(tmp_path / "p.h5"))
+    with h5py.File(src.path, "r+") as h5:  # distinct ivar per row, to see each copied
+        h5["ivar"][...] = np.arange(12, dtype=np.float32)[:, None] + 2
+    out = augment_pack(src.path, tmp_path / "a.h5", "F", np.ones((4, 8)), source="x")
+    with h5py.File(out) as h5, h5py.File(src.path) as h5_src:
+        assert h5["flux"].shape == (16, 8)
+        assert np.array_equal(h5["flux"][:12], h5_src["flux"][:])
+        assert np.array_equal(h5["ivar"][:12], h5_src["ivar"][:]) and np.all(h5["ivar"][12:] == 1)
+
+
 def test_given_split_and_groups_are_used(tmp_path):
     src = _pack(tmp_path / "p.h5")
     split = {"train": np.array([0, 6]), "val": np.array([1]), "test": np.array([1])}

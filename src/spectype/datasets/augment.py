@@ -19,12 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..errors import ConfigError
-from .pack import Pack, write_pack
+from .pack import Pack, write_pack_rows
 from .split import SPLITS
 
 log = logging.getLogger("spectype.datasets")
 _ROW_STRINGS = ("id", "path", "group")  # written by write_pack_rows itself
+COPY_BLOCK = 4096  # source rows copied at a time (~60 MB of float32 at 3,700 pixels)
 
 
 def to_pack_normalisation(pack: Pack, flux: np.ndarray) -> np.ndarray:
@@ -77,9 +79,6 @@ def augment_pack(
     parts = {s: np.asarray(indices[s] if indices else src.indices(s), np.int64) for s in SPLITS}
     parts["train"] = np.concatenate([parts["train"], new])
     added = flux if normalised else to_pack_normalisation(src, flux)
-    with h5py.File(src.path, "r") as h5:
-        all_flux = np.concatenate([h5["flux"][:], added])
-        ivar = np.concatenate([h5["ivar"][:], np.ones_like(added)])
     extra = _extra_strings(src.path, n0)
     extra = {k: [*v, *([kind] if k == "kind" else [""]) * n] for k, v in extra.items()}
     extra.setdefault("kind", [""] * n0 + [kind] * n)
@@ -88,8 +87,8 @@ def augment_pack(
              "rows": [n0, n0 + n], **(note or {})}
     params = {**src.params, "augment": [*src.params.get("augment", []), entry]}
     label = src.class_names.index(class_name)
-    write_pack(
-        out, all_flux, ivar, wavelength=src.wavelength,
+    rows = dict(
+        wavelength=src.wavelength,
         labels=np.concatenate([src.labels, np.full(n, label)]), class_names=src.class_names,
         indices=parts, ids=[*src.ids, *(f"{kind}:{i}" for i in range(n))],
         paths=[*src.paths, *[source] * n], groups=[*src.groups, *grp],
@@ -100,6 +99,18 @@ def augment_pack(
                "only (val/test unchanged)"],
         dropped=src.dropped, leaky=src.leaky, extra_strings=extra,
     )
+    # Streamed block by block: a survey pack need not fit in memory twice (or once).
+    with h5py.File(src.path, "r") as h5_in, atomic_path(out) as tmp, h5py.File(tmp, "w") as h5:
+        for name, tail in (("flux", added), ("ivar", np.ones_like(added))):
+            ds_in = h5_in[name]
+            ds = h5.create_dataset(name, shape=(n0 + n, src.n_pix), dtype=np.float32,
+                                   chunks=(max(1, min(16, n0 + n)), src.n_pix), compression=ds_in.compression,
+                                   compression_opts=ds_in.compression_opts)
+            for i in range(0, n0, COPY_BLOCK):
+                j = min(i + COPY_BLOCK, n0)
+                ds[i:j] = ds_in[i:j]
+            ds[n0:] = tail
+        write_pack_rows(h5, **rows)
     log.info("%s: %d %s %s rows added to train -> %s", src.path, n, kind, class_name, out)
     return Path(out)
 
