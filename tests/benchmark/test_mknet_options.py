@@ -135,3 +135,25 @@ def test_soft_subtype_targets_stay_in_the_true_class_and_peak_at_the_code():
     assert t[0].argmax() == 39 and t[1].argmax() == 40 and t[3].argmax() == 39  # clamped into F
     assert float(t[2, 25]) == pytest.approx(float(t[2, 26]))  # half-subtype codes split evenly
     assert float(t[0, 38]) == pytest.approx(np.exp(-0.5) * float(t[0, 39]), rel=1e-5)  # Gaussian, sigma 1
+
+
+def test_auxiliary_targets_train_an_aux_head_on_the_rows_that_have_them(tmp_path):
+    from spectype.models.release import load_model, save_model
+
+    train, val = _set(12, 0), _set(4, 1)
+    # target: the line's position (standardised), known for every other row only
+    pos = np.array([(CENTRE[c] + 25 * (k % 4) - 270) / 150 for c in CENTRE for k in range(12)], np.float32)
+    aux = np.where(np.arange(len(pos)) % 2 == 0, pos, np.nan)[:, None]
+    cfg = MKNetConfig(epochs=40, batch_size=16, lr=5e-3, augment=AugmentConfig(p=0.0), model_kwargs=dict(TINY))
+    model, _ = train_mknet(train, val, cfg, aux=aux)
+    assert model.aux_head is not None and model.aux_head.out_features == 1
+    x = torch.from_numpy(np.stack([val.flux, val.good.astype(np.float32)], 1))
+    h = predict_heads(model, x)
+    truth = np.array([(CENTRE[c] + 25 * (k % 4) - 270) / 150 for c in CENTRE for k in range(4)])
+    assert np.corrcoef(h["aux"][:, 0], truth)[0, 1] > 0.9
+    # saved and loaded with its head; a model trained without aux has none
+    save_model(model, tmp_path / "m", class_names=list("OBAFGKMC"), preprocess={"norm": "robust"})
+    again = load_model(tmp_path / "m").model
+    assert np.allclose(predict_heads(again, x)["aux"], h["aux"], atol=1e-5)
+    plain, _ = train_mknet(train, val, MKNetConfig(epochs=1, batch_size=16, model_kwargs=dict(TINY)))
+    assert plain.aux_head is None and "aux" not in predict_heads(plain, x)

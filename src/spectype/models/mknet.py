@@ -102,6 +102,9 @@ class MKNet(nn.Module):
             at initialisation, so both conventions start from one shared map. Inference
             defaults to "auto" (`heads`): the survey map, with classes no survey row had taken
             from the library map.
+        aux: number of auxiliary regression outputs (e.g. standardised Teff, log g, [Fe/H]) on
+            the embedding, trained on the rows that have them (`train_mknet(aux=...)`): a way
+            to make the embedding carry what the labels depend on. 0 = none.
     """
 
     def __init__(
@@ -118,6 +121,7 @@ class MKNet(nn.Module):
         linear: bool = False,
         fine: bool = False,
         conventions: int = 0,
+        aux: int = 0,
     ) -> None:
         super().__init__()
         if conventions not in (0, len(CONVENTIONS)):
@@ -150,6 +154,8 @@ class MKNet(nn.Module):
         self.wide = nn.Sequential(nn.Dropout(0.5), nn.Linear(input_len, self.class_head.out_features)) if linear else None
         self.code_head = nn.Linear(hidden, 2)  # mean, log-variance of the type code
         self.lum_head = nn.Linear(hidden, len(LUM_CLASSES))
+        # Auxiliary regression outputs (stellar parameters), trained where rows have them.
+        self.aux_head = nn.Linear(hidden, aux) if aux else None
         self.register_buffer("temperature", torch.ones(()))
         self.register_buffer("ood_means", torch.zeros(n_classes, hidden))
         self.register_buffer("ood_precision", torch.eye(hidden))
@@ -260,6 +266,7 @@ class MKNet(nn.Module):
             "code_reg": reg[:, 0],
             "code_logvar_reg": reg[:, 1].clamp(-10, 10),
             "lum_logits": self.lum_head(h),
+            "aux": self.aux_head(h) if self.aux_head is not None else None,
             "ood_distance": self.ood_distance(e),
             "embedding": e,
         }
@@ -301,6 +308,7 @@ class MKNetModelConfig:
     linear: bool = False
     fine: bool = False
     conventions: int = 0  # 0 = off; a folder saved before this option has no key and loads as 0
+    aux: int = 0  # auxiliary regression outputs (0 = none; older folders load as 0)
 
 
 @register_model(config=MKNetModelConfig)

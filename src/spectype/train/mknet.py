@@ -43,6 +43,7 @@ class MKNetConfig:
     # within the true class, instead of one subtype with label smoothing: neighbouring subtypes
     # are near misses, not errors (an experiment: docs/accuracy.md). 0 = one-hot + smoothing.
     fine_sigma: float = 0.0
+    aux_weight: float = 0.5  # weight of the auxiliary regression (train_mknet(aux=...)), if given
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
     # With conventions: library rows of a class no survey training row has (O, B, C here) are
@@ -169,15 +170,24 @@ def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> 
     model.ood_threshold.fill_(float(torch.quantile(d, quantile)))
 
 
-def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, progress=None) -> tuple[MKNet, list[dict]]:
+def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, progress=None,
+                aux: np.ndarray | None = None) -> tuple[MKNet, list[dict]]:
     """Fit MKNet on LabelledSet `train`, pick the epoch with the best validation accuracy, then
-    fit its temperature on `val` and its OOD test on `train`. Returns (model, history)."""
+    fit its temperature on `val` and its OOD test on `train`. Returns (model, history).
+
+    aux: optional (len(train), P) regression targets (NaN where a row has none), e.g.
+    standardised stellar parameters; the model gets an `aux` head of P outputs, trained by a
+    smooth-L1 loss on the finite entries with weight `cfg.aux_weight`."""
     cfg = cfg or MKNetConfig()
     classes = list(classes)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     L = train.flux.shape[1]
-    model: MKNet = create_model("mknet", n_classes=len(classes), input_len=L, **cfg.model_kwargs)
+    kwargs = dict(cfg.model_kwargs)
+    if aux is not None:
+        aux = torch.from_numpy(np.asarray(aux, np.float32).reshape(len(train), -1))
+        kwargs["aux"] = aux.shape[1]
+    model: MKNet = create_model("mknet", n_classes=len(classes), input_len=L, **kwargs)
     aug = SpectrumAugment(cfg.augment)
     x, ivar, y, code, lum = _tensors(train, classes)
     xv, _, yv, _, _ = _tensors(val, classes)
@@ -206,6 +216,11 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
                 cb = torch.where(shared[b], torch.randint(0, 2, (len(b),), generator=gen), cb)
             out = model.heads(xb, cb)
             loss = _loss(out, y[b], code[b], lum[b], cfg)
+            if aux is not None:
+                t = aux[b]
+                have = torch.isfinite(t)
+                if have.any():
+                    loss = loss + cfg.aux_weight * F.smooth_l1_loss(out["aux"][have], t[have])
             opt.zero_grad()
             loss.backward()
             opt.step()
