@@ -133,7 +133,7 @@ class MKNetMethod:
         else:
             h = predict_heads(self.model, x, convention=None if convention == "own" else convention)
         lum = np.array([LUM_CLASSES[i] for i in h["lum_logits"].argmax(1)], dtype=object)
-        ood = h["ood_distance"] > float(self.model.ood_threshold)
+        ood = h["unlike"].astype(bool)
         return MethodOutput(softmax(h["logits"], axis=1), h["code"], h["code_err"], lum, ood)
 
 

@@ -102,6 +102,9 @@ class MKNet(nn.Module):
             at initialisation, so both conventions start from one shared map. Inference
             defaults to "auto" (`heads`): the survey map, with classes no survey row had taken
             from the library map.
+        other: add a "not a star of any class" logit on the embedding, trained on synthetic
+            outliers (white dwarfs, quasars, galaxies, junk: `train_mknet` with
+            `MKNetConfig.outliers`); it joins the Mahalanobis test in `unlike_training`.
         aux: number of auxiliary regression outputs (e.g. standardised Teff, log g, [Fe/H]) on
             the embedding, trained on the rows that have them (`train_mknet(aux=...)`): a way
             to make the embedding carry what the labels depend on. 0 = none.
@@ -122,6 +125,7 @@ class MKNet(nn.Module):
         fine: bool = False,
         conventions: int = 0,
         aux: int = 0,
+        other: bool = False,
     ) -> None:
         super().__init__()
         if conventions not in (0, len(CONVENTIONS)):
@@ -156,10 +160,14 @@ class MKNet(nn.Module):
         self.lum_head = nn.Linear(hidden, len(LUM_CLASSES))
         # Auxiliary regression outputs (stellar parameters), trained where rows have them.
         self.aux_head = nn.Linear(hidden, aux) if aux else None
+        # "Not a star of any class" logit, trained on synthetic outliers (simulate/outliers.py).
+        self.other_head = nn.Linear(hidden, 1) if other else None
         self.register_buffer("temperature", torch.ones(()))
         self.register_buffer("ood_means", torch.zeros(n_classes, hidden))
         self.register_buffer("ood_precision", torch.eye(hidden))
         self.register_buffer("ood_threshold", torch.tensor(float("inf")))
+        if other:  # the outlier logit's threshold, fitted like ood_threshold (train/mknet.py)
+            self.register_buffer("other_threshold", torch.zeros(()))
         if self.conventions:
             # Classes the survey convention was trained on (train/mknet.py sets it). The survey
             # map knows nothing of the others (O, B, C: no real survey spectra of them here), so
@@ -251,6 +259,8 @@ class MKNet(nn.Module):
 
     def _heads(self, x: torch.Tensor, convention) -> dict[str, torch.Tensor]:
         e = self.embedding(x, convention)
+        dist = self.ood_distance(e)
+        other = self.other_head(e)[:, 0] if self.other_head is not None else None
         h = self.drop(e)
         logits, fine = self._logits(x, h)
         reg = self.code_head(h)
@@ -267,9 +277,18 @@ class MKNet(nn.Module):
             "code_logvar_reg": reg[:, 1].clamp(-10, 10),
             "lum_logits": self.lum_head(h),
             "aux": self.aux_head(h) if self.aux_head is not None else None,
-            "ood_distance": self.ood_distance(e),
+            "other_logit": other,
+            "ood_distance": dist,
+            "unlike": self._unlike(dist, other),
             "embedding": e,
         }
+
+    def _unlike(self, dist: torch.Tensor, other: torch.Tensor | None) -> torch.Tensor:
+        """(B,) bool flag_unlike_training: the embedding is farther from every class mean than
+        the threshold, or (models built with `other`) the outlier logit is above its threshold
+        (both thresholds: the same quantile of training stars, so each flags ~0.5 % of them)."""
+        flag = dist > self.ood_threshold
+        return flag if other is None else flag | (other > self.other_threshold)
 
     def ood_distance(self, e: torch.Tensor) -> torch.Tensor:
         """Smallest squared Mahalanobis distance of embeddings (B, H) to a class mean."""
@@ -309,6 +328,7 @@ class MKNetModelConfig:
     fine: bool = False
     conventions: int = 0  # 0 = off; a folder saved before this option has no key and loads as 0
     aux: int = 0  # auxiliary regression outputs (0 = none; older folders load as 0)
+    other: bool = False  # outlier ("not a star") logit; older folders load without it
 
 
 @register_model(config=MKNetModelConfig)

@@ -36,7 +36,7 @@ def predict_outputs(model, flux: np.ndarray, good: np.ndarray | None, batch_size
             parts.setdefault("code", []).append((h["code"].float() * 10).cpu().numpy())
             parts.setdefault("code_err", []).append((torch.exp(0.5 * h["code_logvar"].float()) * 10).cpu().numpy())
             parts.setdefault("lum", []).append(h["lum_logits"].argmax(1).cpu().numpy())
-            parts.setdefault("ood", []).append((h["ood_distance"] > model.ood_threshold).cpu().numpy())
+            parts.setdefault("ood", []).append(h["unlike"].cpu().numpy())
     if not parts:
         return {"proba": np.zeros((0, 0), np.float32)}
     return {k: np.concatenate(v) for k, v in parts.items()}
