@@ -102,9 +102,10 @@ class MKNet(nn.Module):
             at initialisation, so both conventions start from one shared map. Inference
             defaults to "auto" (`heads`): the survey map, with classes no survey row had taken
             from the library map.
-        other: add a "not a star of any class" logit on the embedding, trained on synthetic
-            outliers (white dwarfs, quasars, galaxies, junk: `train_mknet` with
-            `MKNetConfig.outliers`); it joins the Mahalanobis test in `unlike_training`.
+        other: add a "not a star of any class" logit on the embedding, a linear classifier
+            fitted after training between the training stars and synthetic outliers (white
+            dwarfs, quasars, galaxies, junk: `MKNetConfig.outliers`); it joins the Mahalanobis
+            test in flag_unlike_training. It never changes the class, code or probabilities.
         aux: number of auxiliary regression outputs (e.g. standardised Teff, log g, [Fe/H]) on
             the embedding, trained on the rows that have them (`train_mknet(aux=...)`): a way
             to make the embedding carry what the labels depend on. 0 = none.
@@ -160,8 +161,13 @@ class MKNet(nn.Module):
         self.lum_head = nn.Linear(hidden, len(LUM_CLASSES))
         # Auxiliary regression outputs (stellar parameters), trained where rows have them.
         self.aux_head = nn.Linear(hidden, aux) if aux else None
-        # "Not a star of any class" logit, trained on synthetic outliers (simulate/outliers.py).
-        self.other_head = nn.Linear(hidden, 1) if other else None
+        # "Not a star of any class" logit on the embedding, fitted after training on synthetic
+        # outliers (simulate/outliers.py; train/mknet.py: fit_other). skip_init: it draws no
+        # random numbers, so the rest of the network trains exactly as without it.
+        self.other_head = nn.utils.skip_init(nn.Linear, hidden, 1) if other else None
+        if self.other_head is not None:
+            nn.init.zeros_(self.other_head.weight)
+            nn.init.zeros_(self.other_head.bias)
         self.register_buffer("temperature", torch.ones(()))
         self.register_buffer("ood_means", torch.zeros(n_classes, hidden))
         self.register_buffer("ood_precision", torch.eye(hidden))

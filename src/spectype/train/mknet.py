@@ -44,11 +44,11 @@ class MKNetConfig:
     # are near misses, not errors (an experiment: docs/accuracy.md). 0 = one-hot + smoothing.
     fine_sigma: float = 0.0
     aux_weight: float = 0.5  # weight of the auxiliary regression (train_mknet(aux=...)), if given
-    # > 0: a pool of this many synthetic non-stellar spectra (simulate/outliers.py) trains the
-    # model's "not a star" logit (MKNet(other=True)) against the training rows, with this weight.
-    # On by default: without it no white dwarf was flagged (docs/accuracy.md); 0 = off.
+    # > 0: after training, a linear "not a star" classifier on the embedding (MKNet(other=True))
+    # is fitted between the training stars and this many synthetic non-stellar spectra
+    # (simulate/outliers.py). On by default: without it no real white dwarf was flagged
+    # (docs/accuracy.md). The network itself trains exactly as with 0 (off).
     outliers: int = 2000
-    outlier_weight: float = 0.5
     balance_power: float = 0.5  # sample weight = class count ** -balance_power (1 = fully balanced)
     ood_quantile: float = 0.995
     # With conventions: library rows of a class no survey training row has (O, B, C here) are
@@ -173,12 +173,34 @@ def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> 
     model.ood_precision.copy_(torch.linalg.inv(cov).float())
     d = model.ood_distance(e.float())
     model.ood_threshold.fill_(float(torch.quantile(d, quantile)))
-    if model.other_head is not None:
-        # The outlier logit's threshold: the same quantile of training stars, not 0. Real
-        # non-stellar spectra sit between the synthetic outliers and the stars (a DA white
-        # dwarf's logit is near the stars' top tail), so 0 would miss them.
-        other = model.other_head(e.float())[:, 0]
-        model.other_threshold.fill_(float(torch.quantile(other, quantile)))
+
+
+
+@torch.no_grad()
+def fit_other(model: MKNet, x_stars: torch.Tensor, x_outliers: torch.Tensor, quantile: float) -> None:
+    """Fit the model's "not a star" logit: a class-balanced logistic regression (standardised
+    inputs, folded into the linear head) on the frozen embeddings of the training stars (0) and
+    of synthetic outliers (1); its threshold is the `quantile` of the stars' logits, as the
+    Mahalanobis test's is. Fitted after training, so the class, code and probabilities are those
+    of the same network without it. Real white dwarfs and L/T dwarfs are kept for testing it
+    (studies/ood)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model.eval()
+
+    def emb(x):
+        return torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double().numpy()
+
+    es, eo = emb(x_stars), emb(x_outliers)
+    e = np.concatenate([es, eo])
+    mean, scale = e.mean(0), e.std(0) + 1e-6
+    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    clf.fit((e - mean) / scale, np.r_[np.zeros(len(es)), np.ones(len(eo))])
+    w = clf.coef_[0] / scale
+    model.other_head.weight.copy_(torch.from_numpy(w[None]).float())
+    model.other_head.bias.fill_(float(clf.intercept_[0] - (w * mean).sum()))
+    logits = torch.from_numpy(es).float() @ model.other_head.weight[0] + model.other_head.bias
+    model.other_threshold.fill_(float(torch.quantile(logits, quantile)))
 
 
 def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, progress=None,
@@ -199,12 +221,7 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
         aux = torch.from_numpy(np.asarray(aux, np.float32).reshape(len(train), -1))
         kwargs["aux"] = aux.shape[1]
     if cfg.outliers:
-        from ..preprocess import PreprocessConfig
-        from ..simulate.outliers import outlier_set
-
         kwargs["other"] = True
-        pool = torch.from_numpy(outlier_set(cfg.outliers, np.asarray(PreprocessConfig(n_pix=L).grid()), cfg.seed)[0])
-        pool = torch.stack([pool, torch.ones_like(pool)], 1)
     model: MKNet = create_model("mknet", n_classes=len(classes), input_len=L, **kwargs)
     aug = SpectrumAugment(cfg.augment)
     x, ivar, y, code, lum = _tensors(train, classes)
@@ -232,16 +249,8 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
             cb = None if conv is None else conv[b]
             if shared is not None and bool(shared[b].any()):
                 cb = torch.where(shared[b], torch.randint(0, 2, (len(b),), generator=gen), cb)
-            n_out = max(1, len(b) // 8) if cfg.outliers else 0
-            if n_out:  # outliers ride in the same forward pass, so BatchNorm sees one batch
-                xb = torch.cat([xb, pool[torch.randint(0, len(pool), (n_out,), generator=gen)]])
-                cb = None if cb is None else torch.cat([cb, torch.zeros(n_out, dtype=torch.long)])
-            out_all = model.heads(xb, cb)
-            out = {k: v if v is None or v.dim() == 0 else v[: len(b)] for k, v in out_all.items()}
+            out = model.heads(xb, cb)
             loss = _loss(out, y[b], code[b], lum[b], cfg)
-            if n_out:
-                target = torch.cat([torch.zeros(len(b)), torch.ones(n_out)])
-                loss = loss + cfg.outlier_weight * F.binary_cross_entropy_with_logits(out_all["other_logit"], target)
             if aux is not None:
                 t = aux[b]
                 have = torch.isfinite(t)
@@ -266,8 +275,14 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
     if conv is not None:  # what "auto" defers to the library map (models/mknet.py)
         model.survey_classes.copy_(torch.isin(torch.arange(len(classes)), y[conv == 0]))
     fit_ood(model, x, y, cfg.ood_quantile)
+    if cfg.outliers:
+        from ..preprocess import PreprocessConfig
+        from ..simulate.outliers import outlier_set
+
+        pool = torch.from_numpy(outlier_set(cfg.outliers, np.asarray(PreprocessConfig(n_pix=L).grid()), cfg.seed)[0])
+        fit_other(model, x, torch.stack([pool, torch.ones_like(pool)], 1), cfg.ood_quantile)
     model.eval()
     return model, history
 
 
-__all__ = ["LUM_CLASSES", "MKNetConfig", "conventions_of", "unseen_by_survey", "fit_temperature", "predict_heads", "train_mknet"]
+__all__ = ["LUM_CLASSES", "MKNetConfig", "conventions_of", "unseen_by_survey", "fit_other", "fit_temperature", "predict_heads", "train_mknet"]
