@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectype.benchmark.accuracy import AccuracyConfig, _frame, _val_split, assemble, plan_splits
+from spectype.benchmark.accuracy import AccuracyConfig, _frame, assemble, split_sets
 from spectype.benchmark.methods import build_method
 from spectype.labels import CLASSES
 
@@ -31,14 +31,10 @@ def main(out: str, seed: int, variants: list[str], splits: list[str]) -> None:
     from spectype.train.mknet import MKNetConfig
 
     out_dir = Path(out)
-    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=seed))
+    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=seed), splits=tuple(splits))
     data, _ = assemble(PATHS, cfg, "../shared/data", "out/accuracy/cache", progress=False)
     frames = []
-    for split, tr, te in plan_splits(data, cfg):
-        if splits and split not in splits:
-            continue
-        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
-        train, val, test = data.take(fit_rows), data.take(val_rows), data.take(te)
+    for split, train, val, test, _, te in split_sets(data, cfg):
         for name in variants:
             share = name == "mknet_conv_share"
             mk = dataclasses.replace(cfg.mknet, share_unseen=share)

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import torch
 
-from spectype.benchmark.accuracy import AccuracyConfig, _frame, _val_split, assemble, plan_splits
+from spectype.benchmark.accuracy import AccuracyConfig, _frame, assemble, split_sets
 from spectype.benchmark.methods import build_method
 from spectype.io import read_all
 from spectype.labels import parse_label
@@ -42,16 +42,12 @@ def oddballs() -> tuple[list[str], torch.Tensor]:
 
 
 def main(n_out: int, split_want: str) -> None:
-    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0, outliers=n_out))
+    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0, outliers=n_out), splits=(split_want,))
     data, _ = assemble(["../shared/data/lamost", "../shared/data/sdss"], cfg, "../shared/data",
                        "out/accuracy/cache", progress=False)
     names, xo = oddballs()
-    for split, tr, te in plan_splits(data, cfg):
-        if split != split_want:
-            continue
-        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
-        test = data.take(te)
-        m = build_method("mknet", mknet_cfg=cfg.mknet).fit(data.take(fit_rows), data.take(val_rows))
+    for split, train, val, test, _, te in split_sets(data, cfg):
+        m = build_method("mknet", mknet_cfg=cfg.mknet).fit(train, val)
         fr = _frame(split, f"mknet_oe{n_out}", test, te, m.predict(test))
         fr.to_parquet(f"out/oe{n_out}-{split.replace('/', '_')}.parquet")
         real = ~fr.release.isin(["sim"]) & ~fr.release.str.startswith("native")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from spectype.benchmark.accuracy import AccuracyConfig, _frame, _val_split, assemble, plan_splits
+from spectype.benchmark.accuracy import AccuracyConfig, _frame, assemble, split_sets
 from spectype.benchmark.methods import build_method
 from spectype.train.augment import AugmentConfig
 from spectype.train.mknet import MKNetConfig
@@ -33,19 +33,15 @@ VARIANTS = {
 
 
 def main(out: str, variant: str, splits: list[str]) -> None:
-    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0))
+    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0), splits=tuple(splits))
     if variant.startswith("soft"):
         mk = dataclasses.replace(cfg.mknet, fine_sigma=float(variant[4:]))
     else:
         mk = dataclasses.replace(cfg.mknet, augment=VARIANTS[variant])
     data, _ = assemble(PATHS, cfg, "../shared/data", "out/accuracy/cache", progress=False)
     frames = []
-    for split, tr, te in plan_splits(data, cfg):
-        if splits and split not in splits:
-            continue
-        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
-        test = data.take(te)
-        m = build_method("mknet", mknet_cfg=mk).fit(data.take(fit_rows), data.take(val_rows))
+    for split, train, val, test, _, te in split_sets(data, cfg):
+        m = build_method("mknet", mknet_cfg=mk).fit(train, val)
         frames.append(_frame(split, f"mknet_{variant}", test, te, m.predict(test)))
         Path(out).mkdir(parents=True, exist_ok=True)
         pd.concat(frames, ignore_index=True).to_parquet(Path(out) / "predictions.parquet")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectype.benchmark.accuracy import AccuracyConfig, _frame, _val_split, assemble, plan_splits
+from spectype.benchmark.accuracy import AccuracyConfig, _frame, assemble, split_sets
 from spectype.benchmark.methods import MKNetMethod
 from spectype.labels import CLASSES
 from spectype.train.mknet import MKNetConfig, _tensors, predict_heads, train_mknet
@@ -60,18 +60,14 @@ def stellar_params(data) -> np.ndarray:
 
 
 def main(out: str, splits: list[str]) -> None:
-    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0))
+    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0), splits=tuple(splits))
     data, _ = assemble(PATHS, cfg, str(DATA), "out/accuracy/cache", progress=False)
     params = stellar_params(data)
     print("rows with parameters:", int(np.isfinite(params).all(1).sum()), "of", len(data), flush=True)
     frames = []
-    for split, tr, te in plan_splits(data, cfg):
-        if splits and split not in splits:
-            continue
-        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
-        test = data.take(te)
+    for split, train, val, test, fit_rows, te in split_sets(data, cfg):
         m = MKNetMethod(cfg.mknet)
-        m.model, m.history = train_mknet(data.take(fit_rows), data.take(val_rows), cfg.mknet, aux=params[fit_rows])
+        m.model, m.history = train_mknet(train, val, cfg.mknet, aux=params[fit_rows])
         frames.append(_frame(split, "mknet_aux", test, te, m.predict(test)))
         Path(out).mkdir(parents=True, exist_ok=True)
         h = predict_heads(m.model, _tensors(test, list(CLASSES))[0])

@@ -24,20 +24,16 @@ PATHS = ["../shared/data/lamost", "../shared/data/sdss"]
 
 
 def fit(out: str, splits: list[str]) -> None:
-    from spectype.benchmark.accuracy import AccuracyConfig, _val_split, assemble, plan_splits
+    from spectype.benchmark.accuracy import AccuracyConfig, assemble, split_sets
     from spectype.benchmark.methods import build_method
     from spectype.labels import CLASSES
     from spectype.train.mknet import MKNetConfig, _tensors, predict_heads
 
-    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0))
+    cfg = AccuracyConfig(sim_per_source=2, mknet=MKNetConfig(epochs=30, seed=0), splits=tuple(splits))
     data, _ = assemble(PATHS, cfg, "../shared/data", "out/accuracy/cache", progress=False)
     Path(out).mkdir(parents=True, exist_ok=True)
-    for split, tr, te in plan_splits(data, cfg):
-        if splits and split not in splits:
-            continue
-        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
-        test = data.take(te)
-        m = build_method("mknet", mknet_cfg=cfg.mknet).fit(data.take(fit_rows), data.take(val_rows))
+    for split, train, val, test, _, te in split_sets(data, cfg):
+        m = build_method("mknet", mknet_cfg=cfg.mknet).fit(train, val)
         h = predict_heads(m.model, _tensors(test, list(CLASSES))[0])
         np.savez(Path(out) / f"{split.replace('/', '_')}.npz", fine=h["fine_logits"], logits=h["logits"],
                  code=h["code"], true_code=test.code, true_cls=test.cls, release=test.release, rows=te)

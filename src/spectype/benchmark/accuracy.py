@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -110,6 +112,30 @@ def plan_splits(data: LabelledSet, cfg: AccuracyConfig) -> list[tuple[str, np.nd
     return out
 
 
+class SplitSets(NamedTuple):
+    """One split's parts: LabelledSets and the row numbers (into the assembled set) behind them."""
+
+    name: str
+    train: LabelledSet
+    val: LabelledSet
+    test: LabelledSet
+    train_rows: np.ndarray
+    test_rows: np.ndarray
+
+
+def split_sets(data: LabelledSet, cfg: AccuracyConfig) -> Iterator[SplitSets]:
+    """The splits `cfg.splits` selects (all when empty; a name or a prefix such as "xrel"),
+    each with its validation stars held back, as every method and study sees them."""
+    plan = [p for p in plan_splits(data, cfg)
+            if not cfg.splits or any(p[0] == s or p[0].startswith(s.rstrip("/") + "/") for s in cfg.splits)]
+    if not plan:
+        raise ConfigError(f"no split matches {', '.join(cfg.splits)}; splits are "
+                          + ", ".join(p[0] for p in plan_splits(data, cfg)))
+    for split, tr, te in plan:
+        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
+        yield SplitSets(split, data.take(fit_rows), data.take(val_rows), data.take(te), fit_rows, te)
+
+
 def run_accuracy(paths, out: str | Path, cfg: AccuracyConfig | None = None, data_root=None,
                  progress: bool = True, say=log.info) -> dict:
     """Fit every method on every split and write predictions, tables and figures to `out`."""
@@ -123,14 +149,7 @@ def run_accuracy(paths, out: str | Path, cfg: AccuracyConfig | None = None, data
     say(f"{len(data)} rows: " + ", ".join(f"{r} {n}" for r, n in zip(*np.unique(data.release, return_counts=True), strict=True)))
     preds = []
     timing: dict[str, float] = {}
-    plan = [p for p in plan_splits(data, cfg)
-            if not cfg.splits or any(p[0] == s or p[0].startswith(s.rstrip("/") + "/") for s in cfg.splits)]
-    if not plan:
-        raise ConfigError(f"no split matches {', '.join(cfg.splits)}; splits are "
-                          + ", ".join(p[0] for p in plan_splits(data, cfg)))
-    for split, tr, te in plan:
-        fit_rows, val_rows = _val_split(data, tr, cfg.val_fraction, cfg.seed)
-        train, val, test = data.take(fit_rows), data.take(val_rows), data.take(te)
+    for split, train, val, test, _, te in split_sets(data, cfg):
         fitted = {}
         for name in cfg.methods:
             if name == "ensemble":
@@ -148,7 +167,7 @@ def run_accuracy(paths, out: str | Path, cfg: AccuracyConfig | None = None, data
             fitted[name] = method
             preds.append(_frame(split, name, test, te, o))
             acc = float(np.mean(np.array(CLASSES)[o.proba.argmax(1)] == test.cls))
-            say(f"{split:>16} {name:>9}: acc {acc:.3f} on {len(te)} (train {len(fit_rows)}, val {len(val_rows)})")
+            say(f"{split:>16} {name:>9}: acc {acc:.3f} on {len(te)} (train {len(train)}, val {len(val)})")
     pred = pd.concat(preds, ignore_index=True)
     pred.to_parquet(out / "predictions.parquet")
     meta = {"config": asdict(cfg), "n_rows": len(data), "skipped": skipped[:200], "n_skipped": len(skipped),
