@@ -158,8 +158,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> None:
     """Class means and shared precision of training embeddings; threshold at `quantile`.
     Embeddings are taken in the survey convention (the OOD test reads the survey map)."""
-    model.eval()
-    e = torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double()
+    e = _embeddings(model, x)
     k, h = model.ood_means.shape
     means = torch.zeros(k, h, dtype=torch.float64)
     for c in range(k):
@@ -175,6 +174,11 @@ def fit_ood(model: MKNet, x: torch.Tensor, y: torch.Tensor, quantile: float) -> 
     model.ood_threshold.fill_(float(torch.quantile(d, quantile)))
 
 
+def _embeddings(model: MKNet, x: torch.Tensor) -> torch.Tensor:
+    """(N, hidden) float64 eval-mode embeddings (survey convention), in batches of 512."""
+    model.eval()
+    return torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double()
+
 
 @torch.no_grad()
 def fit_other(model: MKNet, x_stars: torch.Tensor, x_outliers: torch.Tensor, quantile: float) -> None:
@@ -186,12 +190,7 @@ def fit_other(model: MKNet, x_stars: torch.Tensor, x_outliers: torch.Tensor, qua
     (studies/ood)."""
     from sklearn.linear_model import LogisticRegression
 
-    model.eval()
-
-    def emb(x):
-        return torch.cat([model.embedding(x[i : i + 512]) for i in range(0, len(x), 512)]).double().numpy()
-
-    es, eo = emb(x_stars), emb(x_outliers)
+    es, eo = _embeddings(model, x_stars).numpy(), _embeddings(model, x_outliers).numpy()
     e = np.concatenate([es, eo])
     mean, scale = e.mean(0), e.std(0) + 1e-6
     clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
@@ -279,6 +278,8 @@ def train_mknet(train, val, cfg: MKNetConfig | None = None, classes=CLASSES, pro
         from ..preprocess import PreprocessConfig
         from ..simulate.outliers import outlier_set
 
+        # LabelledSets carry no wavelengths: the outliers are drawn on the default model grid
+        # of L pixels, the grid every LabelledSet in spectype is built on.
         pool = torch.from_numpy(outlier_set(cfg.outliers, np.asarray(PreprocessConfig(n_pix=L).grid()), cfg.seed)[0])
         fit_other(model, x, torch.stack([pool, torch.ones_like(pool)], 1), cfg.ood_quantile)
     model.eval()
