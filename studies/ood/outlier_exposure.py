@@ -19,21 +19,21 @@ import torch
 from spectype.benchmark.accuracy import AccuracyConfig, _frame, assemble, split_sets
 from spectype.benchmark.methods import build_method
 from spectype.io import read_all
-from spectype.labels import parse_label
 from spectype.preprocess import PreprocessConfig, preprocess
 from spectype.train.mknet import MKNetConfig, predict_heads
 
-FILES = ("../shared/data/libraries/boss/spEigenStar-55734.fits", "../shared/data/libraries/boss/spEigenStar-53724.fits",
-         "../shared/data/lamost/misc/spec-60591-LN042429N340750BM01_sp01-005.fits.gz")
+from .library_oddballs import BOSS, kind_of
+
+QSO = "../shared/data/lamost/misc/spec-60591-LN042429N340750BM01_sp01-005.fits.gz"
 
 
 def oddballs() -> tuple[list[str], torch.Tensor]:
     pcfg = PreprocessConfig(norm="robust", min_coverage=0.6, max_bad_fraction=0.5)  # classify's
     names, rows = [], []
-    for f in FILES:
+    for f in [f"../shared/data/{b}" for b in BOSS] + [QSO]:
         for s in read_all(f):
-            name = s.meta.subclass or "QSO"
-            if (parse_label(name).ok and "QSO" not in f) or name.startswith("sd") or name == "OB":
+            name = "QSO" if f == QSO else str(s.meta.subclass)
+            if f != QSO and kind_of(name) not in ("white dwarf", "L/T dwarf"):  # as library_oddballs
                 continue
             p = preprocess(s, pcfg)
             names.append(name)

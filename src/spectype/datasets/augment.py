@@ -21,7 +21,7 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..errors import ConfigError
-from .pack import Pack, write_pack_rows
+from .pack import Pack, row_chunks, write_pack_rows
 from .split import SPLITS
 
 log = logging.getLogger("spectype.datasets")
@@ -104,7 +104,7 @@ def augment_pack(
         for name, tail in (("flux", added), ("ivar", np.ones_like(added))):
             ds_in = h5_in[name]
             ds = h5.create_dataset(name, shape=(n0 + n, src.n_pix), dtype=np.float32,
-                                   chunks=(max(1, min(16, n0 + n)), src.n_pix), compression=ds_in.compression,
+                                   chunks=row_chunks(n0 + n, src.n_pix), compression=ds_in.compression,
                                    compression_opts=ds_in.compression_opts)
             for i in range(0, n0, COPY_BLOCK):
                 j = min(i + COPY_BLOCK, n0)

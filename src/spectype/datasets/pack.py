@@ -151,13 +151,18 @@ def write_pack_rows(
     h5.attrs["format_version"] = FORMAT_VERSION
 
 
+def row_chunks(n_rows: int, n_pix: int) -> tuple[int, int]:
+    """HDF5 chunk shape of a pack's flux/ivar: up to 16 whole spectra (a reader takes rows)."""
+    return max(1, min(16, n_rows)), n_pix
+
+
 def write_pack(path: str | os.PathLike, flux: np.ndarray, ivar: np.ndarray | None = None, **rows) -> Path:
     """Write a whole pack atomically from in-memory arrays (see `write_pack_rows` for `rows`)."""
     import h5py
 
     flux = np.asarray(flux, np.float32)
     ivar = np.ones_like(flux) if ivar is None else np.asarray(ivar, np.float32)
-    chunks = (max(1, min(16, len(flux))), flux.shape[1])
+    chunks = row_chunks(*flux.shape)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
         h5.create_dataset("flux", data=flux, chunks=chunks)
         h5.create_dataset("ivar", data=ivar, chunks=chunks)
@@ -207,7 +212,7 @@ def build_dataset(
     kept: list[int] = []
     out = Path(out)
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as h5:
-        kw = dict(chunks=(min(16, len(rows)), n_pix), maxshape=(None, n_pix), compression=compression)
+        kw = dict(chunks=row_chunks(len(rows), n_pix), maxshape=(None, n_pix), compression=compression)
         dflux = h5.create_dataset("flux", shape=(0, n_pix), dtype="float32", **kw)
         divar = h5.create_dataset("ivar", shape=(0, n_pix), dtype="float32", **kw)
         buf_f: list[np.ndarray] = []
