@@ -8,6 +8,10 @@ OUT    ?= out/demo
 
 .PHONY: venv test demo bench lint clean default-model
 
+# No pip cache: torch's CUDA wheels are ~3 GB, and keeping a second copy of them in the cache
+# filled a CI machine's disk (OSError 28 during install).
+export PIP_NO_CACHE_DIR := 1
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
