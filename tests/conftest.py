@@ -17,3 +17,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"sample data not found at {SHARED_DATA} (set SPECTYPE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _seeded_global_rngs():
+    """Seed the global RNGs before every test. With `-n 2 --dist loadfile` the files a worker
+    runs before a given one vary from run to run, so a test that draws from a global RNG (a
+    model's initial weights, say) would otherwise see a different draw each run."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
