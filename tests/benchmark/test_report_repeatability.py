@@ -39,3 +39,20 @@ def test_pairs_of_one_star_score_labels_and_each_method():
 def test_no_star_observed_twice_gives_an_empty_table():
     d = _frame("m1", ["A"] * 5, [25.0] * 5).assign(group=["a", "b", "c", "d", "e"])
     assert repeatability(d).empty
+
+
+def test_selective_keeps_confident_answers_and_drops_flagged_ones():
+    from spectype.benchmark.report import selective
+
+    d = pd.DataFrame({
+        "method": "m", "true_class": ["A", "A", "F", "G", "K"],
+        "pred_class": ["A", "A", "G", "G", "M"],
+        "pred_prob": [0.99, 0.92, 0.60, 0.85, 0.95],
+        "ood": [False, False, False, False, True],
+    })
+    t = selective(d, thresholds=(0.0, 0.9)).set_index("min pred_prob")
+    assert (t.loc[0.0, "n"], t.loc[0.0, "coverage"], t.loc[0.0, "accuracy"]) == (5, 1.0, pytest.approx(0.6))
+    # >= 0.9 keeps rows 0, 1 (right) and 4 (wrong); dropping the flagged row 4 leaves two right
+    assert (t.loc[0.9, "n"], t.loc[0.9, "accuracy"]) == (3, pytest.approx(2 / 3))
+    assert (t.loc[0.9, "coverage, unflagged"], t.loc[0.9, "accuracy, unflagged"]) == (pytest.approx(0.4), 1.0)
+    assert t.loc[0.0, "accuracy, unflagged"] == pytest.approx(3 / 4)

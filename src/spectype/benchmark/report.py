@@ -125,6 +125,29 @@ def repeatability(held_real: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SELECTIVE_THRESHOLDS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
+
+
+def selective(real: pd.DataFrame, thresholds=SELECTIVE_THRESHOLDS) -> pd.DataFrame:
+    """What a user who keeps only confident answers gets: for each method and each floor on
+    pred_prob, the fraction of spectra kept (coverage) and the accuracy on them, and the same
+    for "floor and not flagged_unlike_training". With calibrated probabilities the kept
+    spectra's accuracy rises with the floor; this says by how much, at what coverage."""
+    rows = []
+    for m, g in real.groupby("method", sort=False):
+        ok = (g.pred_class == g.true_class).to_numpy()
+        prob = g.pred_prob.to_numpy(float)
+        flag = g.ood.to_numpy(bool) if "ood" in g else np.zeros(len(g), bool)
+        for t in thresholds:
+            keep = prob >= t
+            both = keep & ~flag
+            rows.append({"method": m, "min pred_prob": t, "n": int(keep.sum()), "coverage": float(keep.mean()),
+                         "accuracy": float(ok[keep].mean()) if keep.any() else np.nan,
+                         "coverage, unflagged": float(both.mean()),
+                         "accuracy, unflagged": float(ok[both].mean()) if both.any() else np.nan})
+    return pd.DataFrame(rows)
+
+
 def _repeat_row(name: str, ok: np.ndarray, code_err: np.ndarray, stars: int) -> dict:
     lo, hi = _wilson(int(ok.sum()), len(ok))
     return {"predictor": name, "stars": stars, "pairs": len(ok), "class agrees": float(ok.mean()),
@@ -189,6 +212,15 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
                   "first does (both spectra unseen by the method). Agreement with the labels is "
                   "capped near the labels' agreement with themselves.", "",
                   markdown_table(rep, ".3f"), ""]
+    sel = {name: selective(rows) for name, rows in
+           (("held-out", held_real), ("cross-release", pred[(pred.split == "xrel") & (pred.kind == "real")]))
+           if len(rows)}
+    for name, t in sel.items():
+        summary[f"selective_{name.replace('-', '_')}"] = t.to_dict(orient="records")
+        lines += [f"## Keeping only confident answers ({name} real spectra)", "",
+                  "Coverage (fraction of spectra kept) and accuracy on the kept spectra, for a floor "
+                  "on pred_prob; the last two columns also drop spectra flagged unlike training.", "",
+                  markdown_table(t, ".3f"), ""]
     plot_reliability(tables, out / "reliability.png", scope)
     d = held_real[held_real.method == main]
     lines += [f"## `{main}`, {scope}, per class", "", markdown_table(per_class(d), ".3f"), "",
