@@ -78,3 +78,18 @@ def test_two_writers_at_once_lose_nothing(tmp_path, tiny_model):
     assert len(df) == 8 and not df.duplicated(["path", "index"]).any() and (df.status == "ok").all()
     said = " ".join(" ".join(err.split()) for _, err in results)
     assert "classified 8 spectra" in said and "8 files already done" in said  # one did it all
+
+
+def test_a_part_file_merged_away_during_the_check_is_not_unreadable(tmp_path, monkeypatch):
+    """The check before the lock lists part files while another run may be finalising: a part
+    removed between the listing and the read is skipped (that run's output is read instead);
+    a part that is there but not Parquet still makes the output foreign."""
+    import spectype.batch.writer as w
+
+    parts = tmp_path / "o.parquet.parts"
+    parts.mkdir()
+    gone = parts / "part-1-1.parquet"
+    monkeypatch.setattr(w, "_part_files", lambda d: [gone])
+    assert w._part_hashes(parts) == set()
+    gone.write_text("half a parquet file")
+    assert w._part_hashes(parts) == {"unreadable part file"}

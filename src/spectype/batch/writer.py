@@ -87,7 +87,10 @@ def _part_hashes(parts_dir: Path) -> set[str]:
         try:
             out |= set(pd.read_parquet(p, columns=["model_hash"])["model_hash"].dropna().astype(str))
         except Exception:
-            out.add("unreadable part file")
+            # Gone since the listing: the run holding the lock merged it into the output and
+            # removed it (the check before the lock races with that; the output is read next).
+            if p.exists():
+                out.add("unreadable part file")
     return out
 
 
