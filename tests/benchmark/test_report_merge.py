@@ -26,9 +26,12 @@ def test_cross_release_only_run_reports_and_merges_with_heldout(tmp_path, monkey
     x = _run(tmp_path, monkeypatch, "x", ("xrel",))
     assert "heldout real" not in x["accuracy"] and "cross-release all" in x["accuracy"]
     assert "Cross-release real spectra" in (tmp_path / "x" / "summary.md").read_text()
+    # the confident-answer table of each split kind under its own name, never the other's
+    assert "selective_cross_release" in x and "selective_held_out" not in x
     _run(tmp_path, monkeypatch, "h", ("heldout",))
     merged = merge_runs([tmp_path / "h", tmp_path / "x"], tmp_path / "all")
     assert {"heldout real", "cross-release all"} <= set(merged["accuracy"])
+    assert {"selective_held_out", "selective_cross_release"} <= set(merged)
     pred = pd.read_parquet(tmp_path / "all" / "predictions.parquet")
     assert set(pred.split) == {"heldout", "xrel"} and not pred.duplicated(["fold", "method", "row"]).any()
     # merging a run with itself keeps one prediction per (split, method, row)

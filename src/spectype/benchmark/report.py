@@ -168,9 +168,11 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
     methods = list(acc.index)
     main = main if main in methods else methods[0]
     held_real = pred[(pred.split == "heldout") & (pred.kind == "real")]
+    xrel_real = pred[(pred.split == "xrel") & (pred.kind == "real")]
+    by_split = {"held-out": held_real, "cross-release": xrel_real}
     scope = "held-out real spectra"
     if not len(held_real):  # cross-release only: its real test rows stand in for the detail tables
-        held_real, scope = pred[(pred.split == "xrel") & (pred.kind == "real")], "cross-release real spectra"
+        held_real, scope = xrel_real, "cross-release real spectra"
     lines = ["# Accuracy on real spectra", "",
              f"{meta.get('n_rows')} rows; {meta.get('n_skipped')} skipped; {meta.get('seconds', 0):.0f} s.", "",
              "## Accuracy by method and evaluation set", "",
@@ -212,9 +214,8 @@ def write_report(pred: pd.DataFrame, out: Path, meta: dict, main: str = "mknet")
                   "first does (both spectra unseen by the method). Agreement with the labels is "
                   "capped near the labels' agreement with themselves.", "",
                   markdown_table(rep, ".3f"), ""]
-    sel = {name: selective(rows) for name, rows in
-           (("held-out", held_real), ("cross-release", pred[(pred.split == "xrel") & (pred.kind == "real")]))
-           if len(rows)}
+    # Each split kind under its own name (the stand-in above would label cross-release rows held-out).
+    sel = {name: selective(rows) for name, rows in by_split.items() if len(rows)}
     for name, t in sel.items():
         summary[f"selective_{name.replace('-', '_')}"] = t.to_dict(orient="records")
         lines += [f"## Keeping only confident answers ({name} real spectra)", "",
